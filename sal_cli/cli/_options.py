@@ -1,0 +1,56 @@
+"""Options shared by the run commands, declared once so every flag reads the same everywhere."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+ProfileOpt = Annotated[
+    Optional[str], typer.Option("--profile", "-p", help="Profile name or TOML path, e.g. `qwen2.5-1.5b-beam-search`.")
+]
+SetOpt = Annotated[
+    Optional[list[str]],
+    typer.Option("--set", help="Override one setting, e.g. `--set sampling.temperature=0.6` (repeatable)."),
+]
+DatasetOpt = Annotated[
+    Optional[str], typer.Option("--dataset", help="Bundled name (`math500`, `gsm8k`, ...), local file or hub name.")
+]
+StartOpt = Annotated[Optional[int], typer.Option("--start", help="First dataset row (0-based).")]
+EndOpt = Annotated[Optional[int], typer.Option("--end", help="Row after the last one (exclusive).")]
+NumSamplesOpt = Annotated[Optional[int], typer.Option("--num-samples", help="Keep the first k rows of the slice.")]
+ShardOpt = Annotated[Optional[str], typer.Option("--shard", help="Run part i of N (0-based), e.g. `0/4`.")]
+NOpt = Annotated[Optional[int], typer.Option("--n", "-n", help="Completions per problem (the compute budget).")]
+BackendOpt = Annotated[Optional[str], typer.Option("--backend", help="`auto`, `vllm` or `transformers`.")]
+ModelOpt = Annotated[Optional[str], typer.Option("--model", "-m", help="Hub id or local folder of the generator.")]
+OutputDirOpt = Annotated[
+    Optional[str], typer.Option("--output-dir", "-o", help="The run folder (default: derived under `output.root`).")
+]
+OverwriteOpt = Annotated[bool, typer.Option("--overwrite", help="Delete this run's earlier results and start fresh.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display; one summary line for logs.")]
+
+
+def run_flags(
+    *,
+    dataset: str | None,
+    start: int | None,
+    end: int | None,
+    num_samples: int | None,
+    shard: str | None,
+    n: int | None,
+    backend: str | None,
+    model: str | None,
+    output_dir: str | None,
+) -> dict[str, tuple[object, str]]:
+    """The shared flags as `{"section.key": (value, "--flag")}` for `profiles.resolve`."""
+    return {
+        "data.dataset": (dataset, "--dataset"),
+        "data.start": (start, "--start"),
+        "data.end": (end, "--end"),
+        "data.num_samples": (num_samples, "--num-samples"),
+        "data.shard": (shard, "--shard"),
+        "sampling.n": (n, "--n"),
+        "generator.backend": (backend, "--backend"),
+        "generator.model": (model, "--model"),
+        "output.dir": (output_dir, "--output-dir"),
+    }

@@ -1,0 +1,32 @@
+"""Helpers shared by the run commands: where the run folder is, and quieter libraries."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sal_cli.config import RunConfig
+from sal_cli.data.store import run_dir
+
+
+def output_folder(config: RunConfig, method: str) -> Path:
+    """`output.dir` if given, else `root/<model>/<dataset>/<method>[/shard-i-of-N]` (kept inside root)."""
+    if config.output.dir:
+        return Path(config.output.dir).expanduser()
+    data = config.data
+    parts = [config.generator.model.removeprefix("embedded:"), data.dataset, method]
+    if data.shard:
+        parts.append(f"shard-{data.shard_index}-of-{data.shard_count}")
+    return run_dir(config.output.root, *parts)
+
+
+def quiet_libraries() -> None:
+    """Keep library chatter (load bars, info logs) off the terminal unless `SAL_DEBUG` is set."""
+    if os.environ.get("SAL_DEBUG"):
+        return
+    os.environ.setdefault("VLLM_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("VLLM_CONFIGURE_LOGGING", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TQDM_DISABLE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

@@ -1,0 +1,66 @@
+"""`sal profiles list|show`: the built-in profiles and the resolved settings with their sources."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Optional
+
+import typer
+
+from sal_cli.cli import _options as o
+
+app = typer.Typer(help="List built-in profiles and show resolved settings.", no_args_is_help=True)
+
+
+@app.command("list")
+def profiles_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """List the built-in profiles (name, what it extends, description)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from sal_cli.profiles import DEFAULT_PROFILE, list_profiles
+
+    infos = list_profiles()
+    if as_json:
+        typer.echo(json.dumps([{"name": i.name, "extends": i.extends, "description": i.description} for i in infos], indent=2))
+        return
+    table = Table("profile", "extends", "description", box=None, pad_edge=False)
+    for info in infos:
+        name = f"{info.name} (default)" if info.name == DEFAULT_PROFILE else info.name
+        table.add_row(name, info.extends, info.description)
+    Console(soft_wrap=True).print(table)
+
+
+@app.command("show", epilog="Examples:\n\n  sal profiles show llama-3.2-1b-beam-search\n\n  sal profiles show my.toml --set sampling.n=16")
+def profiles_show(
+    name: Annotated[Optional[str], typer.Argument(help="Profile name or TOML path (default: `cpu-demo`).")] = None,
+    set_: o.SetOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (`{key: {value, source}}`).")] = False,
+) -> None:
+    """Show every resolved setting of a profile and where its value came from."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from sal_cli.config import to_dict
+    from sal_cli.profiles import resolve, source_of
+
+    resolved = resolve(name, set_ or ())
+    rows = [
+        (f"{section}.{key}", value, source_of(resolved, f"{section}.{key}"))
+        for section, table in to_dict(resolved.config).items()
+        for key, value in table.items()
+    ]
+    if as_json:
+        typer.echo(json.dumps({k: {"value": v, "source": s} for k, v, s in rows}, indent=2))
+        return
+    chain = " -> ".join(p.stem for p in resolved.chain)
+    table = Table(box=None, pad_edge=False, title=f"profile chain: {chain}", title_justify="left")
+    table.add_column("setting", no_wrap=True)
+    table.add_column("value", no_wrap=True, max_width=40)
+    table.add_column("source", no_wrap=True)
+    for key, value, source in rows:
+        shown = json.dumps(value) if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)
+        table.add_row(key, shown if len(shown) <= 40 else shown[:37] + "...", source.strip("`"))
+    Console(soft_wrap=True).print(table)

@@ -1,0 +1,246 @@
+"""Typed settings: the schema every profile, `--set` and CLI flag is checked against.
+
+Each TOML section maps to one dataclass below; `RunConfig` holds them all. Fields are
+normalised and range-checked in `__post_init__`; checks that need a loaded model (context
+length, the PRM's step token) happen in the adapters' `verify()`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+BACKENDS = ("auto", "vllm", "transformers")
+DTYPES = ("auto", "bfloat16", "float16", "float32")
+APPROACHES = ("best_of_n", "beam_search", "dvts")
+
+
+class ConfigValueError(ValueError):
+    """A field holds a value outside its valid range; `key` names the field."""
+
+    def __init__(self, key: str, message: str):
+        super().__init__(message)
+        self.key = key
+
+
+def _check(ok: bool, key: str, message: str) -> None:
+    if not ok:
+        raise ConfigValueError(key, message)
+
+
+@dataclass
+class GeneratorConfig:
+    """`[generator]`: the LLM that writes solutions.
+
+    Parameters:
+        model: hub id or local folder; `"embedded:smollm2-135m"` is the bundled SmolLM2-135M-Instruct.
+        backend: `"auto"` (vLLM when importable), `"vllm"` or `"transformers"`.
+        dtype: weights dtype; `"auto"` is bfloat16 (both on CPU and GPU).
+        revision: hub revision of the model; empty for the default branch.
+        trust_remote_code: run the model repository's own code (only when you trust it).
+        max_model_len: context length for vLLM (prompt + completion); 0 = the model's.
+        gpu_memory_utilization: fraction of GPU memory vLLM may use (GPU only).
+        enable_prefix_caching: vLLM shares the KV cache of common prefixes (siblings, beams).
+        batch_size: problems sent to the generator per call; each is saved when its batch ends.
+        max_num_seqs: most sequences decoded at once (vLLM's `max_num_seqs`, the transformers
+            backend's rows per batch); 0 = the backend's default (vLLM 256, transformers 16).
+        system_prompt: system message put before every problem; empty for none.
+        custom_chat_template: `"none"` (the tokenizer's own), `"llama3"` (the seed's Llama-3
+            variant without the date header) or a Jinja template string.
+    """
+
+    model: str = "embedded:smollm2-135m"
+    backend: str = "auto"
+    dtype: str = "auto"
+    revision: str = ""
+    trust_remote_code: bool = False
+    max_model_len: int = 4096
+    gpu_memory_utilization: float = 0.9
+    enable_prefix_caching: bool = True
+    batch_size: int = 32
+    max_num_seqs: int = 0
+    system_prompt: str = ""
+    custom_chat_template: str = "none"
+
+    def __post_init__(self) -> None:
+        _check(bool(self.model.strip()), "model", "must not be empty")
+        _check(self.backend in BACKENDS, "backend", f"must be one of {', '.join(BACKENDS)}")
+        _check(self.dtype in DTYPES, "dtype", f"must be one of {', '.join(DTYPES)}")
+        _check(self.max_model_len >= 0, "max_model_len", "must be >= 0 (0 = the model's own)")
+        _check(0 < self.gpu_memory_utilization <= 1, "gpu_memory_utilization", "must be in (0, 1]")
+        _check(self.batch_size >= 1, "batch_size", "must be >= 1")
+        _check(self.max_num_seqs >= 0, "max_num_seqs", "must be >= 0 (0 = the backend's default)")
+
+
+@dataclass
+class SamplingConfig:
+    """`[sampling]`: how each completion is drawn.
+
+    Parameters:
+        n: completions per problem (the test-time compute budget).
+        temperature: 0 is greedy decoding.
+        top_p: nucleus sampling mass; 1.0 turns it off.
+        max_tokens: most new tokens per completion.
+        seed: base random seed; problem i samples with seed + i, so resumed runs draw the same.
+    """
+
+    n: int = 1
+    temperature: float = 0.0
+    top_p: float = 1.0
+    max_tokens: int = 2048
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        _check(self.n >= 1, "n", "must be >= 1")
+        _check(self.temperature >= 0, "temperature", "must be >= 0 (0 = greedy)")
+        _check(0 < self.top_p <= 1, "top_p", "must be in (0, 1]")
+        _check(self.max_tokens >= 1, "max_tokens", "must be >= 1")
+        _check(self.seed >= 0, "seed", "must be >= 0")
+
+
+@dataclass
+class SearchConfig:
+    """`[search]`: the PRM-guided search method (used by `sal search`).
+
+    Parameters:
+        approach: `best_of_n`, `beam_search` or `dvts`.
+        beam_width: candidates each beam proposes per round; must divide `sampling.n`.
+        num_iterations: most rounds of beam search / DVTS; the last one generates to the end.
+        lookahead: greedy steps added to each candidate before it is scored (0 = none).
+        step_delimiter: text that ends one reasoning step.
+        filter_duplicates: drop candidates whose text repeats another in the same pool.
+        sort_completed: order finished beams by score before padding the output to n.
+    """
+
+    approach: str = "best_of_n"
+    beam_width: int = 4
+    num_iterations: int = 40
+    lookahead: int = 0
+    step_delimiter: str = "\n\n"
+    filter_duplicates: bool = False
+    sort_completed: bool = False
+
+    def __post_init__(self) -> None:
+        _check(self.approach in APPROACHES, "approach", f"must be one of {', '.join(APPROACHES)}")
+        _check(self.beam_width >= 1, "beam_width", "must be >= 1")
+        _check(self.num_iterations >= 1, "num_iterations", "must be >= 1")
+        _check(self.lookahead >= 0, "lookahead", "must be >= 0")
+        _check(self.step_delimiter != "", "step_delimiter", "must not be empty")
+
+
+@dataclass
+class VerifierConfig:
+    """`[verifier]`: the process reward model that scores steps (used by `sal search`/`score`).
+
+    Parameters:
+        prm: hub id, local folder or registered protocol name of the PRM.
+        agg_strategy: how per-step scores become one score: `last`, `min`, `prod` or `mean`.
+        batch_size: (problem, steps) pairs scored per forward pass.
+    """
+
+    prm: str = "RLHFlow/Llama3.1-8B-PRM-Deepseek-Data"
+    agg_strategy: str = "last"
+    batch_size: int = 8
+
+    def __post_init__(self) -> None:
+        aggs = ("last", "min", "prod", "mean")
+        _check(self.agg_strategy in aggs, "agg_strategy", f"must be one of {', '.join(aggs)}")
+        _check(self.batch_size >= 1, "batch_size", "must be >= 1")
+
+
+@dataclass
+class DataConfig:
+    """`[data]`: which problems to run.
+
+    Parameters:
+        dataset: bundled short name (`math500`, `gsm8k`, `aime24`, `aime25`, `amc23`), a local
+            `.jsonl`/`.json`/`.parquet`/`.csv` file, or a hub dataset name.
+        split: split of a hub dataset.
+        problem_column: column holding the problem text; empty = the dataset's default.
+        answer_column: column holding the reference answer; empty = the dataset's default.
+        start: first row (0-based) of the slice.
+        end: row after the last one; -1 = to the end.
+        num_samples: keep only the first k rows of the slice; -1 = all.
+        shard: `"i/N"` runs the i-th (0-based) of N contiguous parts of the slice; empty = all.
+    """
+
+    dataset: str = "math500"
+    split: str = "test"
+    problem_column: str = ""
+    answer_column: str = ""
+    start: int = 0
+    end: int = -1
+    num_samples: int = -1
+    shard: str = ""
+
+    def __post_init__(self) -> None:
+        _check(bool(self.dataset.strip()), "dataset", "must not be empty")
+        _check(self.start >= 0, "start", "must be >= 0")
+        _check(self.end == -1 or self.end > self.start, "end", f"must be > start ({self.start}) or -1")
+        _check(self.num_samples == -1 or self.num_samples >= 1, "num_samples", "must be >= 1 or -1")
+        _parse_shard(self.shard)
+
+    @property
+    def shard_index(self) -> int:
+        return _parse_shard(self.shard)[0]
+
+    @property
+    def shard_count(self) -> int:
+        return _parse_shard(self.shard)[1]
+
+
+def _parse_shard(text: str) -> tuple[int, int]:
+    """`"2/8"` -> (2, 8); `""` -> (0, 1)."""
+    if not text:
+        return 0, 1
+    parts = text.split("/")
+    if len(parts) == 2 and all(p.strip().isdigit() for p in parts):
+        index, count = int(parts[0]), int(parts[1])
+        if count >= 1 and 0 <= index < count:
+            return index, count
+    raise ConfigValueError("shard", f"must look like `i/N` with 0 <= i < N, got `{text}`")
+
+
+@dataclass
+class OutputConfig:
+    """`[output]`: where runs are written.
+
+    Parameters:
+        root: folder under which run folders are named after model, dataset and method.
+        dir: the run folder itself; empty = derived under `root`.
+    """
+
+    root: str = "runs"
+    dir: str = ""
+
+
+@dataclass
+class RunConfig:
+    """Every setting of a run; one attribute per TOML section."""
+
+    generator: GeneratorConfig = field(default_factory=GeneratorConfig)
+    sampling: SamplingConfig = field(default_factory=SamplingConfig)
+    search: SearchConfig = field(default_factory=SearchConfig)
+    verifier: VerifierConfig = field(default_factory=VerifierConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
+
+
+SECTIONS: dict[str, type] = {
+    "generator": GeneratorConfig,
+    "sampling": SamplingConfig,
+    "search": SearchConfig,
+    "verifier": VerifierConfig,
+    "data": DataConfig,
+    "output": OutputConfig,
+}
+
+
+def section_fields(section: str) -> dict[str, dataclasses.Field]:
+    return {f.name: f for f in dataclasses.fields(SECTIONS[section])}
+
+
+def to_dict(config: RunConfig) -> dict[str, dict[str, Any]]:
+    """The config as nested plain values (what `run.toml` stores)."""
+    return {name: dataclasses.asdict(getattr(config, name)) for name in SECTIONS}

@@ -1,0 +1,215 @@
+"""TOML profiles: loading, `extends` chains, `--set` overrides, validation with sources.
+
+Precedence, lowest first: built-in defaults (`config.py`) < the profile chain (base first)
+< `--set section.key=value` < explicit CLI flags. Every resolved value remembers where it
+came from, so errors and `sal profiles show` can name the file or flag.
+"""
+
+from __future__ import annotations
+
+import difflib
+import sys
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sal_cli.config import SECTIONS, ConfigValueError, RunConfig, section_fields
+from sal_cli.errors import SalError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+DEFAULT_PROFILE = "cpu-demo"
+TOP_LEVEL_KEYS = ("description", "extends")
+DEFAULT_SOURCE = "default"
+
+
+def builtin_dir() -> Path:
+    """Built-in profiles: packed into the wheel as `_profiles`, or the repo's `profiles/`."""
+    here = Path(__file__).resolve().parent
+    packed = here / "_profiles"
+    return packed if packed.is_dir() else here.parent / "profiles"
+
+
+@dataclass
+class ProfileInfo:
+    name: str
+    path: Path
+    description: str
+    extends: str
+
+
+@dataclass
+class Resolved:
+    """A validated config plus, for each `section.key`, where its value came from."""
+
+    config: RunConfig
+    sources: dict[str, str] = field(default_factory=dict)
+    chain: list[Path] = field(default_factory=list)
+
+
+def list_profiles() -> list[ProfileInfo]:
+    infos = []
+    for path in sorted(builtin_dir().glob("*.toml")):
+        data = _read_toml(path)
+        infos.append(
+            ProfileInfo(path.stem, path, str(data.get("description", "")), str(data.get("extends", "")))
+        )
+    return infos
+
+
+def find_profile(ref: str, relative_to: Path | None = None) -> Path:
+    """A profile reference is a built-in name or a path to a `.toml` file."""
+    looks_like_path = ref.endswith(".toml") or "/" in ref or "\\" in ref
+    if looks_like_path:
+        path = Path(ref).expanduser()
+        if not path.is_absolute() and relative_to is not None:
+            path = relative_to / path
+        if not path.is_file():
+            raise SalError(f"profile file `{ref}` does not exist", hint="check the path, or run `sal profiles list`")
+        return path
+    path = builtin_dir() / f"{ref}.toml"
+    if path.is_file():
+        return path
+    names = [p.stem for p in builtin_dir().glob("*.toml")]
+    close = difflib.get_close_matches(ref, names, n=1)
+    hint = f"did you mean `{close[0]}`? " if close else ""
+    raise SalError(f"unknown profile `{ref}`", hint=hint + "run `sal profiles list` to see the built-in profiles")
+
+
+def resolve(
+    profile: str | None = None,
+    sets: list[str] | tuple[str, ...] = (),
+    flags: dict[str, tuple[Any, str]] | None = None,
+) -> Resolved:
+    """Resolve a profile chain, `--set` items and flags (`{"sampling.n": (8, "--n")}`)."""
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    chain = _chain(find_profile(profile or DEFAULT_PROFILE))
+    for path in chain:
+        for key, value in _flatten(path).items():
+            values[key], sources[key] = value, f"`{_display(path)}`"
+    for item in sets:
+        key, value = _parse_set(item)
+        values[key], sources[key] = _typed(key, value, "`--set`"), "`--set`"
+    for key, (value, flag) in (flags or {}).items():
+        if value is not None:
+            values[key], sources[key] = _typed(key, value, f"`{flag}`"), f"`{flag}`"
+    return Resolved(_build(values, sources), sources, chain)
+
+
+def source_of(resolved: Resolved, key: str) -> str:
+    return resolved.sources.get(key, DEFAULT_SOURCE)
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise SalError(f"`{_display(path)}` is not valid TOML: {exc}", hint="fix the syntax at that line") from None
+    except OSError as exc:
+        raise SalError(f"cannot read profile `{_display(path)}`: {exc.strerror}") from None
+
+
+def _chain(path: Path) -> list[Path]:
+    """The profile and its `extends` ancestors, base first."""
+    chain: list[Path] = []
+    while True:
+        if path.resolve() in [p.resolve() for p in chain]:
+            names = " -> ".join(p.stem for p in [*chain, path])
+            raise SalError(f"profiles extend each other in a loop: {names}", hint="remove one `extends`")
+        chain.append(path)
+        parent = _read_toml(path).get("extends")
+        if not parent:
+            return chain[::-1]
+        if not isinstance(parent, str):
+            raise SalError(f"`extends` in `{_display(path)}` must be a profile name or path")
+        path = find_profile(parent, relative_to=path.parent)
+
+
+def _flatten(path: Path) -> dict[str, Any]:
+    """`{"sampling": {"n": 4}}` -> `{"sampling.n": 4}`, checking names and types."""
+    where = f"`{_display(path)}`"
+    flat: dict[str, Any] = {}
+    for name, table in _read_toml(path).items():
+        if name in TOP_LEVEL_KEYS:
+            continue
+        if name not in SECTIONS:
+            raise _unknown(name, [*SECTIONS, *TOP_LEVEL_KEYS], where)
+        if not isinstance(table, dict):
+            raise SalError(f"`{name}` in {where} must be a table (`[{name}]`), got a value")
+        for key, value in table.items():
+            full = f"{name}.{key}"
+            flat[full] = _typed(full, value, where)
+    return flat
+
+
+def _unknown(key: str, valid: list[str], where: str) -> SalError:
+    close = difflib.get_close_matches(key, valid, n=1, cutoff=0.5)
+    hint = f"did you mean `{close[0]}`?" if close else f"valid keys: {', '.join(valid)}"
+    return SalError(f"unknown key `{key}` in {where}", hint=hint)
+
+
+def _parse_set(item: str) -> tuple[str, Any]:
+    """`sampling.n=8` -> ("sampling.n", 8): the value is read as TOML, else as a plain string."""
+    key, sep, raw = item.partition("=")
+    key = key.strip()
+    if not sep or "." not in key:
+        raise SalError(f"`--set {item}` must look like `section.key=value`", hint="e.g. `--set sampling.n=8`")
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw
+    return key, value
+
+
+def _typed(full_key: str, value: Any, where: str) -> Any:
+    """Check that `section.key` exists and `value` has its type; ints widen to floats."""
+    section, _, key = full_key.partition(".")
+    if section not in SECTIONS:
+        raise _unknown(section, list(SECTIONS), where)
+    fields = section_fields(section)
+    if key not in fields:
+        raise _unknown(full_key, [f"{section}.{k}" for k in fields], where)
+    expected = typing.get_type_hints(SECTIONS[section])[key]
+    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if type(value) is not expected:
+        raise SalError(
+            f"`{full_key}` in {where} must be {_type_name(expected)}, got {_type_name(type(value))} `{value!r}`",
+            hint=f"e.g. {full_key.partition('.')[2]} = {_example(expected)}",
+        )
+    return value
+
+
+def _type_name(kind: type) -> str:
+    return {bool: "true/false", int: "an integer", float: "a number", str: "a string"}.get(kind, kind.__name__)
+
+
+def _example(kind: type) -> str:
+    return {bool: "true", int: "4", float: "0.8", str: '"text"'}.get(kind, "...")
+
+
+def _build(values: dict[str, Any], sources: dict[str, str]) -> RunConfig:
+    sections = {}
+    for name, cls in SECTIONS.items():
+        kwargs = {k.partition(".")[2]: v for k, v in values.items() if k.partition(".")[0] == name}
+        try:
+            sections[name] = cls(**kwargs)
+        except ConfigValueError as exc:
+            full = f"{name}.{exc.key}"
+            shown = values.get(full, getattr(cls(), exc.key, None))
+            where = sources.get(full, DEFAULT_SOURCE)
+            raise SalError(f"`{full}` ({shown!r}) {exc} (set in {where})") from None
+    return RunConfig(**sections)
