@@ -84,11 +84,11 @@ class RunStore:
                 (self.folder / name).unlink(missing_ok=True)
         done = self._check_and_load(command, settings)
         write_atomic(self.folder / RUN_TOML, toml_dumps(settings, header=f'description = "sal {command} run"'))
-        self._handle = self.results.open("a", encoding="utf-8")
         return done
 
     def append(self, record: dict[str, Any]) -> None:
-        assert self._handle is not None, "open() first"
+        if self._handle is None:  # created on the first result, so a run that fails to start leaves no claim
+            self._handle = self.results.open("a", encoding="utf-8")
         self._handle.write(json.dumps(record, ensure_ascii=False) + "\n")
         self._handle.flush()
         os.fsync(self._handle.fileno())
@@ -102,7 +102,7 @@ class RunStore:
             self._handle = None
 
     def _check_and_load(self, command: str, settings: dict[str, dict[str, Any]]) -> set[int]:
-        if not self.results.exists():
+        if not self.results.exists() or self.results.stat().st_size == 0:
             return set()
         previous = self._previous_settings()
         summary = self._read_summary()
