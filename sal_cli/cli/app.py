@@ -41,7 +41,7 @@ def _root(
 def main() -> None:
     """Entry point: only this function prints errors and picks exit codes."""
     try:
-        app()
+        app(prog_name="sal")
     except SalError as exc:
         if os.environ.get("SAL_DEBUG"):
             raise
