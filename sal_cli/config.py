@@ -14,6 +14,9 @@ from typing import Any
 BACKENDS = ("auto", "vllm", "transformers")
 DTYPES = ("auto", "bfloat16", "float16", "float32")
 APPROACHES = ("best_of_n", "beam_search", "dvts")
+AGG_STRATEGIES = ("last", "min", "prod", "mean")
+PRM_PROTOCOLS = ("auto", "math-shepherd", "rlhflow", "skywork", "qwen-prm", "token-classification", "llm-judge")
+PRM_BACKENDS = ("transformers", "vllm")
 
 
 class ConfigValueError(ValueError):
@@ -108,9 +111,13 @@ class SearchConfig:
         beam_width: candidates each beam proposes per round; must divide `sampling.n`.
         num_iterations: most rounds of beam search / DVTS; the last one generates to the end.
         lookahead: greedy steps added to each candidate before it is scored (0 = none).
-        step_delimiter: text that ends one reasoning step.
+        step_delimiter: text that ends one reasoning step (kept as part of the step).
         filter_duplicates: drop candidates whose text repeats another in the same pool.
         sort_completed: order finished beams by score before padding the output to n.
+        temperatures: sample with several temperatures, e.g. `[0.6, 0.8, 1.0]`; empty =
+            `sampling.temperature` only. best_of_n splits n by `temperature_ratios`; beam
+            search and DVTS give beam j the temperature `temperatures[j % len]`.
+        temperature_ratios: share of n drawn at each temperature (best_of_n); empty = equal.
     """
 
     approach: str = "best_of_n"
@@ -120,6 +127,8 @@ class SearchConfig:
     step_delimiter: str = "\n\n"
     filter_duplicates: bool = False
     sort_completed: bool = False
+    temperatures: list[float] = field(default_factory=list)
+    temperature_ratios: list[float] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         _check(self.approach in APPROACHES, "approach", f"must be one of {', '.join(APPROACHES)}")
@@ -127,6 +136,13 @@ class SearchConfig:
         _check(self.num_iterations >= 1, "num_iterations", "must be >= 1")
         _check(self.lookahead >= 0, "lookahead", "must be >= 0")
         _check(self.step_delimiter != "", "step_delimiter", "must not be empty")
+        _check(all(t >= 0 for t in self.temperatures), "temperatures", "must all be >= 0")
+        _check(all(r > 0 for r in self.temperature_ratios), "temperature_ratios", "must all be > 0")
+        _check(
+            not self.temperature_ratios or len(self.temperature_ratios) == len(self.temperatures),
+            "temperature_ratios",
+            f"must have one ratio per temperature ({len(self.temperatures)})",
+        )
 
 
 @dataclass
@@ -134,19 +150,42 @@ class VerifierConfig:
     """`[verifier]`: the process reward model that scores steps (used by `sal search`/`score`).
 
     Parameters:
-        prm: hub id, local folder or registered protocol name of the PRM.
+        prm: hub id or local folder of the PRM; `"embedded:smollm2-135m"` is the bundled SmolLM2.
+        protocol: how the PRM reads steps and gives scores: `math-shepherd`, `rlhflow`,
+            `skywork`, `qwen-prm`, `token-classification` (TRL-trained, what `sal train-prm`
+            writes), `llm-judge` (any chat model asked whether each step is right), or `auto`
+            (from the model's saved files and config).
+        backend: `transformers` (every protocol) or `vllm` (token-classification PRMs that
+            vLLM serves as pooling models).
+        dtype: weights dtype; `"auto"` is bfloat16.
+        batch_size: sequences scored per forward pass (the seed's `prm_batch_size`).
+        max_length: longest input in tokens; longer ones are cut from the left; 0 = the model's.
+        revision: hub revision of the PRM; empty for the default branch.
+        trust_remote_code: run the PRM repository's own code (only when you trust it).
+        step_separator: text put after each step for `token-classification` PRMs; empty = the
+            one saved with the model (else `"\n"`).
         agg_strategy: how per-step scores become one score: `last`, `min`, `prod` or `mean`.
-        batch_size: (problem, steps) pairs scored per forward pass.
     """
 
     prm: str = "RLHFlow/Llama3.1-8B-PRM-Deepseek-Data"
-    agg_strategy: str = "last"
+    protocol: str = "auto"
+    backend: str = "transformers"
+    dtype: str = "auto"
     batch_size: int = 8
+    max_length: int = 0
+    revision: str = ""
+    trust_remote_code: bool = False
+    step_separator: str = ""
+    agg_strategy: str = "last"
 
     def __post_init__(self) -> None:
-        aggs = ("last", "min", "prod", "mean")
-        _check(self.agg_strategy in aggs, "agg_strategy", f"must be one of {', '.join(aggs)}")
+        _check(bool(self.prm.strip()), "prm", "must not be empty")
+        _check(self.protocol in PRM_PROTOCOLS, "protocol", f"must be one of {', '.join(PRM_PROTOCOLS)}")
+        _check(self.backend in PRM_BACKENDS, "backend", f"must be one of {', '.join(PRM_BACKENDS)}")
+        _check(self.dtype in DTYPES, "dtype", f"must be one of {', '.join(DTYPES)}")
         _check(self.batch_size >= 1, "batch_size", "must be >= 1")
+        _check(self.max_length >= 0, "max_length", "must be >= 0 (0 = the model's own)")
+        _check(self.agg_strategy in AGG_STRATEGIES, "agg_strategy", f"must be one of {', '.join(AGG_STRATEGIES)}")
 
 
 @dataclass

@@ -183,21 +183,44 @@ def _typed(full_key: str, value: Any, where: str) -> Any:
     if key not in fields:
         raise _unknown(full_key, [f"{section}.{k}" for k in fields], where)
     expected = typing.get_type_hints(SECTIONS[section])[key]
+    if typing.get_origin(expected) is list:
+        (item_type,) = typing.get_args(expected)
+        if isinstance(value, list):
+            try:
+                return [_coerce(item, item_type) for item in value]
+            except TypeError:
+                pass
+    else:
+        try:
+            return _coerce(value, expected)
+        except TypeError:
+            pass
+    raise SalError(
+        f"`{full_key}` in {where} must be {_type_name(expected)}, got {_type_name(type(value))} `{value!r}`",
+        hint=f"e.g. {full_key.partition('.')[2]} = {_example(expected)}",
+    )
+
+
+def _coerce(value: Any, expected: type) -> Any:
+    """`value` as `expected` (ints widen to floats); TypeError when it is not one."""
     if expected is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if type(value) is not expected:
-        raise SalError(
-            f"`{full_key}` in {where} must be {_type_name(expected)}, got {_type_name(type(value))} `{value!r}`",
-            hint=f"e.g. {full_key.partition('.')[2]} = {_example(expected)}",
-        )
+        raise TypeError
     return value
 
 
-def _type_name(kind: type) -> str:
-    return {bool: "true/false", int: "an integer", float: "a number", str: "a string"}.get(kind, kind.__name__)
+def _type_name(kind: Any) -> str:
+    if typing.get_origin(kind) is list:
+        return f"a list of {_type_name(typing.get_args(kind)[0]).removeprefix('a ').removeprefix('an ')}s"
+    return {bool: "true/false", int: "an integer", float: "a number", str: "a string", list: "a list"}.get(
+        kind, getattr(kind, "__name__", str(kind))
+    )
 
 
-def _example(kind: type) -> str:
+def _example(kind: Any) -> str:
+    if typing.get_origin(kind) is list:
+        return f"[{_example(typing.get_args(kind)[0])}, {_example(typing.get_args(kind)[0])}]"
     return {bool: "true", int: "4", float: "0.8", str: '"text"'}.get(kind, "...")
 
 

@@ -47,19 +47,24 @@ def write_atomic(path: Path, text: str) -> None:
 
 
 def toml_dumps(sections: dict[str, dict[str, Any]], header: str = "") -> str:
-    """TOML for flat sections of str/int/float/bool (JSON strings are valid TOML strings)."""
+    """TOML for flat sections of str/int/float/bool and lists of them (JSON strings and
+    arrays of those are valid TOML)."""
     lines = [header] if header else []
     for name, table in sections.items():
         lines.append(f"\n[{name}]")
         for key, value in table.items():
-            if isinstance(value, bool):
-                text = "true" if value else "false"
-            elif isinstance(value, (int, float)):
-                text = repr(value)
-            else:
-                text = json.dumps(str(value), ensure_ascii=False)
-            lines.append(f"{key} = {text}")
+            lines.append(f"{key} = {_toml_value(value)}")
     return "\n".join(lines) + "\n"
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return json.dumps(str(value), ensure_ascii=False)
 
 
 class RunStore:

@@ -8,7 +8,11 @@ depend only on this module, never on torch or vllm.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, Sequence
+from typing import Protocol, Sequence, Union
+
+Prompt = Union[str, Sequence[int]]
+"""A prompt is chat-templated text, or its token ids (search extends partial solutions by ids,
+so the model sees exactly the tokens it wrote and nothing is re-tokenised)."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,7 @@ class Extension:
     num_tokens: int
     finish_reason: str
     stop_reason: str | None = None
+    token_ids: tuple[int, ...] = ()
 
     @property
     def finished(self) -> bool:
@@ -80,10 +85,13 @@ class Generator(Protocol):
     def format_prompt(self, problem: str, system_prompt: str) -> str:
         """The chat-templated prompt text for one problem, ending where the answer starts."""
 
+    def encode(self, text: str) -> list[int]:
+        """Token ids of `text` as the model reads it (no special tokens added)."""
+
     def extend(
-        self, prompts: Sequence[str], specs: SamplingSpec | Sequence[SamplingSpec]
+        self, prompts: Sequence[Prompt], specs: SamplingSpec | Sequence[SamplingSpec]
     ) -> list[list[Extension]]:
-        """For each prompt (in input order) its `spec.n` extensions."""
+        """For each prompt (in input order) its `spec.n` extensions, each with its token ids."""
 
     def close(self) -> None:
         """Free the model."""

@@ -12,7 +12,7 @@ from typing import Sequence
 
 from sal_cli.config import GeneratorConfig
 from sal_cli.generators import chat
-from sal_cli.generators.base import Extension, SamplingSpec, cut_at_stop, per_prompt
+from sal_cli.generators.base import Extension, Prompt, SamplingSpec, cut_at_stop, per_prompt
 
 DEFAULT_MAX_ROWS = 16  # rows decoded at once when `generator.max_num_seqs` is 0
 
@@ -46,9 +46,12 @@ class TransformersGenerator:
     def format_prompt(self, problem: str, system_prompt: str) -> str:
         return chat.render(self.tokenizer, problem, system_prompt, self.cfg.custom_chat_template)
 
-    def extend(self, prompts: Sequence[str], specs: SamplingSpec | Sequence[SamplingSpec]) -> list[list[Extension]]:
+    def encode(self, text: str) -> list[int]:
+        return self.tokenizer(text, add_special_tokens=False).input_ids
+
+    def extend(self, prompts: Sequence[Prompt], specs: SamplingSpec | Sequence[SamplingSpec]) -> list[list[Extension]]:
         specs = per_prompt(specs, len(prompts))
-        ids = [self.tokenizer(p, add_special_tokens=False).input_ids for p in prompts]
+        ids = [self.encode(p) if isinstance(p, str) else list(p) for p in prompts]
         rows = [(i, k) for i, spec in enumerate(specs) for k in range(spec.n)]
         results: list[list[Extension]] = [[] for _ in prompts]
         for lo in range(0, len(rows), self.max_rows):
@@ -141,7 +144,7 @@ class TransformersGenerator:
         reason, stop_reason = finish
         if stop_reason is not None:
             text, stop_reason = cut_at_stop(text, spec.stop, spec.include_stop)
-        return Extension(text, len(generated), reason, stop_reason)
+        return Extension(text, len(generated), reason, stop_reason, tuple(generated))
 
 
 def _row_rng(torch, seed: int | None, sample: int, device):

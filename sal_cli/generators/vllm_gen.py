@@ -12,7 +12,7 @@ from typing import Sequence
 
 from sal_cli.config import GeneratorConfig
 from sal_cli.generators import chat
-from sal_cli.generators.base import Extension, SamplingSpec, per_prompt
+from sal_cli.generators.base import Extension, Prompt, SamplingSpec, per_prompt
 
 
 def cpu_environment() -> dict[str, str]:
@@ -61,13 +61,16 @@ class VllmGenerator:
     def format_prompt(self, problem: str, system_prompt: str) -> str:
         return chat.render(self.tokenizer, problem, system_prompt, self.cfg.custom_chat_template)
 
-    def extend(self, prompts: Sequence[str], specs: SamplingSpec | Sequence[SamplingSpec]) -> list[list[Extension]]:
+    def encode(self, text: str) -> list[int]:
+        # The chat template already wrote BOS where the model wants it: do not add another.
+        return self.tokenizer.encode(text, add_special_tokens=False)
+
+    def extend(self, prompts: Sequence[Prompt], specs: SamplingSpec | Sequence[SamplingSpec]) -> list[list[Extension]]:
         from vllm import SamplingParams
         from vllm.inputs import TokensPrompt
 
         specs = per_prompt(specs, len(prompts))
-        # The chat template already wrote BOS where the model wants it: do not add another.
-        inputs = [TokensPrompt(prompt_token_ids=self.tokenizer.encode(p, add_special_tokens=False)) for p in prompts]
+        inputs = [TokensPrompt(prompt_token_ids=self.encode(p) if isinstance(p, str) else list(p)) for p in prompts]
         params = [
             SamplingParams(
                 n=s.n,
@@ -88,6 +91,7 @@ class VllmGenerator:
                     len(c.token_ids),
                     "length" if c.finish_reason == "length" else "stop",
                     c.stop_reason if isinstance(c.stop_reason, str) else None,
+                    tuple(c.token_ids),
                 )
                 for c in sorted(out.outputs, key=lambda c: c.index)
             ]

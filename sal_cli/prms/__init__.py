@@ -1,0 +1,1 @@
+"""Process reward models: one module per scoring protocol behind the `base.PRM` port."""
