@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.text import Text
+
+if TYPE_CHECKING:
+    from sal_cli.search.engine import RoundStats
 
 console = Console(stderr=True, highlight=False)
 
@@ -37,10 +41,15 @@ class Reporter:
                 TimeElapsedColumn(),
                 TextColumn("eta"),
                 TimeRemainingColumn(),
+                TextColumn("{task.fields[status]}"),
                 console=console,
                 transient=False,
             )
-            self._task = self._progress.add_task(description, total=total, completed=already_done, tokens=0, t0=self.t0)
+            self._task = self._progress.add_task(
+                description, total=total, completed=already_done, tokens=0, t0=self.t0, status=""
+            )
+        self._gen = [0, 0.0]  # generator tokens, seconds
+        self._prm = [0, 0.0]  # PRM tokens, seconds
 
     def __enter__(self) -> "Reporter":
         self.t0 = time.monotonic()  # the clock starts after the model has loaded
@@ -59,6 +68,17 @@ class Reporter:
         if self._progress is not None:
             self._progress.update(self._task, advance=problems, tokens=self.tokens)
 
+    def round(self, stats: "RoundStats") -> None:
+        """A search round ended: show it, with live beams and generator / PRM throughput."""
+        self._gen = [self._gen[0] + stats.gen_tokens, self._gen[1] + stats.gen_seconds]
+        self._prm = [self._prm[0] + stats.prm_tokens, self._prm[1] + stats.prm_seconds]
+        if self._progress is None:
+            return
+        status = f"round {stats.round + 1} · {stats.live} live · gen {_rate(self._gen):,.0f} tok/s"
+        if self._prm[0]:
+            status += f" · prm {_rate(self._prm):,.0f} tok/s"
+        self._progress.update(self._task, status=status)
+
     @property
     def tokens_per_second(self) -> float:
         return self.tokens / max(time.monotonic() - self.t0, 1e-9)
@@ -67,3 +87,8 @@ class Reporter:
 def note(message: str) -> None:
     """A status line on stderr (kept in quiet mode: it is what logs are for)."""
     print(message, file=sys.stderr, flush=True)
+
+
+def _rate(pair: list) -> float:
+    tokens, seconds = pair
+    return tokens / seconds if seconds > 0 else 0.0

@@ -1,8 +1,8 @@
-"""Runs a batch solver over problems with a run store: resume, progress, signals, summary.
+"""Runs a solver over problems with a run store: resume, progress, signals, summary.
 
 Shared by the run commands: `sal generate` solves by sampling, `sal search` by PRM-guided
 search. Each solved problem is appended and flushed at once, so Ctrl-C, SIGTERM (Slurm
-preemption) or a crash lose at most the batch in flight.
+preemption) or a crash lose at most the problems in flight.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, Protocol
+from typing import Any, Callable, Iterable, Iterator, Protocol
 
 from sal_cli import __version__
 from sal_cli.config import RunConfig, to_dict
@@ -23,9 +23,9 @@ from sal_cli.progress import Reporter, note
 
 
 class Solver(Protocol):
-    """Turns a batch of problems into result fields, problem by problem."""
+    """Turns a stream of problems into result fields, problem by problem."""
 
-    def solve(self, problems: list[Problem]) -> Iterator[tuple[Problem, dict[str, Any], int]]:
+    def solve(self, problems: Iterable[Problem]) -> Iterator[tuple[Problem, dict[str, Any], int]]:
         """Yields (problem, fields to store, tokens generated) as each problem finishes."""
 
 
@@ -55,7 +55,7 @@ def run(
     command: str,
     config: RunConfig,
     folder: Path,
-    make_solver: Callable[[], Solver],
+    make_solver: Callable[[Reporter], Solver],
     *,
     overwrite: bool = False,
     quiet: bool = False,
@@ -78,13 +78,11 @@ def run(
     reporter = Reporter(f"sal {command}", len(problems), skipped, quiet)
     try:
         with _sigterm_as_interrupt():
-            solver = make_solver()
-            batch_size = config.generator.batch_size
+            solver = make_solver(reporter)
             with reporter:
-                for lo in range(0, len(todo), batch_size):
-                    for problem, fields, tokens in solver.solve(todo[lo : lo + batch_size]):
-                        store.append({"idx": problem.idx, **problem.row, **fields})
-                        reporter.advance(1, tokens)
+                for problem, fields, tokens in solver.solve(todo):
+                    store.append({"idx": problem.idx, **problem.row, **fields})
+                    reporter.advance(1, tokens)
         status = "complete"
     except KeyboardInterrupt:
         status = "interrupted"

@@ -8,7 +8,7 @@ HEAVY = ("torch", "vllm", "transformers", "trl", "datasets")
 
 def test_cli_import_pulls_no_heavy_libraries():
     code = (
-        "import sys; import sal_cli.cli.app, sal_cli.runner, sal_cli.sampling, sal_cli.profiles; "
+        "import sys; import sal_cli.cli.app, sal_cli.runner, sal_cli.search, sal_cli.profiles; "
         f"print([m for m in {HEAVY!r} if m in sys.modules])"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -26,6 +26,9 @@ ModelOpt = Annotated[Optional[str], typer.Option("--model", "-m", help="Hub id o
 OutputDirOpt = Annotated[
     Optional[str], typer.Option("--output-dir", "-o", help="The run folder (default: derived under `output.root`).")
 ]
+TemperatureOpt = Annotated[Optional[float], typer.Option("--temperature", "-t", help="Sampling temperature (0 = greedy).")]
+MaxTokensOpt = Annotated[Optional[int], typer.Option("--max-tokens", help="Most new tokens per completion.")]
+SeedOpt = Annotated[Optional[int], typer.Option("--seed", help="Base seed; every sample's seed derives from it and the row id.")]
 OverwriteOpt = Annotated[bool, typer.Option("--overwrite", help="Delete this run's earlier results and start fresh.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display; one summary line for logs.")]
 
@@ -41,6 +44,9 @@ def run_flags(
     backend: str | None,
     model: str | None,
     output_dir: str | None,
+    temperature: float | None = None,
+    max_tokens: int | None = None,
+    seed: int | None = None,
 ) -> dict[str, tuple[object, str]]:
     """The shared flags as `{"section.key": (value, "--flag")}` for `profiles.resolve`."""
     return {
@@ -53,4 +59,7 @@ def run_flags(
         "generator.backend": (backend, "--backend"),
         "generator.model": (model, "--model"),
         "output.dir": (output_dir, "--output-dir"),
+        "sampling.temperature": (temperature, "--temperature"),
+        "sampling.max_tokens": (max_tokens, "--max-tokens"),
+        "sampling.seed": (seed, "--seed"),
     }

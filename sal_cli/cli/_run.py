@@ -1,4 +1,4 @@
-"""Helpers shared by the run commands: where the run folder is, and quieter libraries."""
+"""Helpers shared by the run commands: the run folder, quieter libraries, and the engine run."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from sal_cli.config import RunConfig
 from sal_cli.data.store import run_dir
 
 
-def output_folder(config: RunConfig, method: str) -> Path:
-    """`output.dir` if given, else `root/<model>/<dataset>/<method>[/shard-i-of-N]` (kept inside root)."""
+def output_folder(config: RunConfig, *method: str) -> Path:
+    """`output.dir` if given, else `root/<model>/<dataset>/<method...>[/shard-i-of-N]` (kept inside root)."""
     if config.output.dir:
         return Path(config.output.dir).expanduser()
     data = config.data
-    parts = [config.generator.model.removeprefix("embedded:"), data.dataset, method]
+    parts = [config.generator.model.removeprefix("embedded:"), data.dataset, *method]
     if data.shard:
         parts.append(f"shard-{data.shard_index}-of-{data.shard_count}")
     return run_dir(config.output.root, *parts)
@@ -30,3 +30,25 @@ def quiet_libraries() -> None:
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TQDM_DISABLE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def run_search(command: str, config: RunConfig, folder: Path, strategy, *, scored: bool, overwrite: bool, quiet: bool):
+    """Run `strategy` through the engine into `folder`; the PRM loads only when `scored`."""
+    from sal_cli import runner
+
+    quiet_libraries()
+
+    def make_solver(reporter):
+        from sal_cli.generators import load_generator
+        from sal_cli.search import SearchSolver
+        from sal_cli.search.engine import Engine
+
+        generator = load_generator(config.generator, seed=config.sampling.seed)
+        prm = None
+        if scored:
+            from sal_cli.prms import load_prm
+
+            prm = load_prm(config.verifier)
+        return SearchSolver(Engine(strategy, generator, prm, config, on_round=reporter.round), scored)
+
+    return runner.run(command, config, folder, make_solver, overwrite=overwrite, quiet=quiet)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from sal_cli.cli import _options as o
-from sal_cli.cli._run import output_folder, quiet_libraries
+from sal_cli.cli._run import output_folder, run_search
 from sal_cli.errors import SalError
 
 EPILOG = """Examples:
@@ -35,9 +35,9 @@ def generate(
     overwrite: o.OverwriteOpt = False,
     quiet: o.QuietOpt = False,
     greedy: Annotated[bool, typer.Option("--greedy", help="One greedy completion per problem (n=1, temperature 0).")] = False,
-    temperature: Annotated[Optional[float], typer.Option("--temperature", "-t", help="Sampling temperature (0 = greedy).")] = None,
-    max_tokens: Annotated[Optional[int], typer.Option("--max-tokens", help="Most new tokens per completion.")] = None,
-    seed: Annotated[Optional[int], typer.Option("--seed", help="Base seed; problem i samples with seed + i.")] = None,
+    temperature: o.TemperatureOpt = None,
+    max_tokens: o.MaxTokensOpt = None,
+    seed: o.SeedOpt = None,
 ) -> None:
     """Sample completions for each problem with the generator (no verifier).
 
@@ -45,27 +45,20 @@ def generate(
     `completion_tokens`, `finish_reasons`), `run.toml` and `summary.json` to the run folder,
     and prints the folder on stdout. Re-running the same command resumes.
     """
-    from sal_cli import profiles, runner
+    from sal_cli import profiles
+    from sal_cli.search.best_of_n import BestOfN
 
     if greedy and ((n or 1) != 1 or (temperature or 0) != 0):
         raise SalError("`--greedy` means n=1 and temperature 0", hint="drop `--greedy`, or `-n`/`--temperature`")
     flags = o.run_flags(
         dataset=dataset, start=start, end=end, num_samples=num_samples, shard=shard,
-        n=1 if greedy else n, backend=backend, model=model, output_dir=output_dir,
+        n=1 if greedy else n, backend=backend, model=model, output_dir=output_dir, max_tokens=max_tokens, seed=seed,
     )
     flags["sampling.temperature"] = (0.0 if greedy else temperature, "--greedy" if greedy else "--temperature")
-    flags["sampling.max_tokens"] = (max_tokens, "--max-tokens")
-    flags["sampling.seed"] = (seed, "--seed")
     resolved = profiles.resolve(profile, set_ or (), flags)
     config = resolved.config
-    folder = output_folder(config, f"generate-n{config.sampling.n}-t{config.sampling.temperature:g}")
-    quiet_libraries()
-
-    def make_solver():
-        from sal_cli.generators import load_generator
-        from sal_cli.sampling import SamplingSolver
-
-        return SamplingSolver(load_generator(config.generator, seed=config.sampling.seed), config)
-
-    outcome = runner.run("generate", config, folder, make_solver, overwrite=overwrite, quiet=quiet)
+    s = config.sampling
+    folder = output_folder(config, f"generate-n{s.n}-t{s.temperature:g}")
+    outcome = run_search("generate", config, folder, BestOfN([(s.temperature, s.n)]), scored=False,
+                         overwrite=overwrite, quiet=quiet)
     typer.echo(str(outcome.folder))

@@ -35,7 +35,7 @@ class TransformersGenerator:
         ).to(self.device)
         self.model.eval()
         self.max_rows = cfg.max_num_seqs or DEFAULT_MAX_ROWS
-        self.max_len = cfg.max_model_len or getattr(self.model.config, "max_position_embeddings", 1 << 30)
+        self.max_model_len = cfg.max_model_len or getattr(self.model.config, "max_position_embeddings", 1 << 30)
         eos = self.model.generation_config.eos_token_id
         eos_ids = set(eos if isinstance(eos, list) else [eos] if eos is not None else [])
         if self.tokenizer.eos_token_id is not None:
@@ -95,7 +95,7 @@ class TransformersGenerator:
                         finish[r] = ("stop", None)
                     elif spec.stop and (hit := self._stop_hit(generated[r], spec.stop)):
                         finish[r] = ("stop", hit)
-                    elif len(generated[r]) >= spec.max_tokens or prompt_len + len(generated[r]) >= self.max_len:
+                    elif len(generated[r]) >= spec.max_tokens or prompt_len + len(generated[r]) >= self.max_model_len:
                         finish[r] = ("length", None)
                     else:
                         keep.append(slot)

@@ -57,6 +57,7 @@ class VllmGenerator:
             options["gpu_memory_utilization"] = cfg.gpu_memory_utilization
         self.llm = LLM(**options)
         self.tokenizer = self.llm.get_tokenizer()
+        self.max_model_len = self.llm.llm_engine.model_config.max_model_len
 
     def format_prompt(self, problem: str, system_prompt: str) -> str:
         return chat.render(self.tokenizer, problem, system_prompt, self.cfg.custom_chat_template)

@@ -1,0 +1,80 @@
+"""`sal search`: PRM-guided search (best_of_n, beam_search, dvts) with one engine."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from sal_cli.cli import _options as o
+from sal_cli.cli._run import output_folder, run_search
+
+EPILOG = """Examples:
+
+  sal search --num-samples 5                              # embedded SmolLM2 + LLM-judge PRM, best_of_n
+
+  sal search --approach beam_search --beam-width 2 -n 4 --num-samples 5
+
+  sal search -p llama-3.2-1b-dvts --prm RLHFlow/Llama3.1-8B-PRM-Deepseek-Data --shard 0/8
+
+  sal search -p qwen2.5-1.5b-best-of-n --set 'search.temperatures=[0.6, 0.8, 1.0]' -n 16
+"""
+
+
+def search(
+    profile: o.ProfileOpt = None,
+    set_: o.SetOpt = None,
+    dataset: o.DatasetOpt = None,
+    start: o.StartOpt = None,
+    end: o.EndOpt = None,
+    num_samples: o.NumSamplesOpt = None,
+    shard: o.ShardOpt = None,
+    n: o.NOpt = None,
+    backend: o.BackendOpt = None,
+    model: o.ModelOpt = None,
+    output_dir: o.OutputDirOpt = None,
+    overwrite: o.OverwriteOpt = False,
+    quiet: o.QuietOpt = False,
+    temperature: o.TemperatureOpt = None,
+    max_tokens: o.MaxTokensOpt = None,
+    seed: o.SeedOpt = None,
+    approach: Annotated[
+        Optional[str], typer.Option("--approach", "-a", help="`best_of_n`, `beam_search` or `dvts`.")
+    ] = None,
+    prm: Annotated[Optional[str], typer.Option("--prm", help="PRM hub id or local folder (`verifier.prm`).")] = None,
+    beam_width: Annotated[
+        Optional[int], typer.Option("--beam-width", help="Candidates per beam per round; must divide n.")
+    ] = None,
+    agg_strategy: Annotated[
+        Optional[str], typer.Option("--agg-strategy", help="Step scores to one score: `last`, `min`, `prod`, `mean`.")
+    ] = None,
+    num_iterations: Annotated[
+        Optional[int], typer.Option("--num-iterations", help="Most rounds of beam search / DVTS.")
+    ] = None,
+) -> None:
+    """Search for solutions with a generator guided by a process reward model.
+
+    Writes `results.jsonl` (one line per problem: the dataset's columns plus `completions`,
+    `scores`, `agg_scores`, `pred`, `pred_weighted@k` / `pred_maj@k` / `pred_naive@k`, token
+    counts), `run.toml` and `summary.json` to the run folder, and prints the folder on
+    stdout. Re-running the same command resumes.
+    """
+    from sal_cli import profiles
+    from sal_cli.search import make_strategy
+
+    flags = o.run_flags(
+        dataset=dataset, start=start, end=end, num_samples=num_samples, shard=shard, n=n, backend=backend,
+        model=model, output_dir=output_dir, temperature=temperature, max_tokens=max_tokens, seed=seed,
+    )
+    flags["search.approach"] = (approach, "--approach")
+    flags["verifier.prm"] = (prm, "--prm")
+    flags["search.beam_width"] = (beam_width, "--beam-width")
+    flags["verifier.agg_strategy"] = (agg_strategy, "--agg-strategy")
+    flags["search.num_iterations"] = (num_iterations, "--num-iterations")
+    config = profiles.resolve(profile, set_ or (), flags).config
+    strategy = make_strategy(config)
+    s = config.sampling
+    method = f"{config.search.approach}-n{s.n}-t{s.temperature:g}-seed{s.seed}"
+    folder = output_folder(config, config.verifier.prm.removeprefix("embedded:"), method)
+    outcome = run_search("search", config, folder, strategy, scored=True, overwrite=overwrite, quiet=quiet)
+    typer.echo(str(outcome.folder))

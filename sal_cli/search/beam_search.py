@@ -1,0 +1,93 @@
+"""Beam search with a PRM, one pool per problem.
+
+Round 0 samples n first steps from the prompt (beam j at temperature j of the cycled list);
+each later round spreads n candidate next steps over the kept beams (beam_width each when
+n/beam_width beams are kept) and keeps the best n/beam_width open candidates. A candidate
+that ends (EOS, token budget, empty step) joins the completed pool. The last round
+(`num_iterations`) runs every beam to the end. The output is the first n completed beams
+(or the n best with `sort_completed`), padded to n by repeating completed beams; when none
+completed, the best open beams are reported, marked unfinished.
+
+Fixed from the seed: pools are per problem (the seed pooled a whole batch, so one problem
+could starve another), lookahead text is scored (the seed computed it and scored without
+it), no division by zero when nothing completed, and `completion_tokens` are exact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sal_cli.data.datasets import Problem
+from sal_cli.search.temperatures import cycled
+from sal_cli.search.tree import Expansion, Node, Output, best_first, last_round_options
+
+
+@dataclass
+class _State:
+    beams: list[Node] = field(default_factory=list)
+    completed: list[Node] = field(default_factory=list)
+    round: int = 0
+    done: bool = False
+
+
+class BeamSearch:
+    def __init__(
+        self,
+        n: int,
+        beam_width: int,
+        num_iterations: int,
+        temperatures: list[float],
+        lookahead: int = 0,
+        filter_duplicates: bool = False,
+        sort_completed: bool = False,
+    ):
+        self.n = n
+        self.keep = n // beam_width
+        self.num_iterations = num_iterations
+        self.temperatures = temperatures
+        self.lookahead = lookahead
+        self.filter_duplicates = filter_duplicates
+        self.sort_completed = sort_completed
+
+    def start(self, problem: Problem) -> _State:
+        return _State()
+
+    def select(self, state: _State) -> list[Expansion]:
+        if state.done:
+            return []
+        to_end, lookahead = last_round_options(state.round, self.num_iterations, self.lookahead)
+        if state.round == 0:
+            root, temps = Node(), cycled(self.temperatures, self.n)
+            return [Expansion(root, temps.count(t), t, to_end, lookahead) for t in dict.fromkeys(temps)]
+        k = len(state.beams)
+        shares = [self.n // k + (i < self.n % k) for i in range(k)]
+        return [
+            Expansion(beam, share, beam.temperature, to_end, lookahead)
+            for beam, share in zip(state.beams, shares)
+            if share
+        ]
+
+    def update(self, state: _State, children: list[list[Node]]) -> None:
+        candidates = [kid for kids in children for kid in kids]
+        state.completed += [kid for kid in candidates if kid.done]
+        open_ = [kid for kid in candidates if not kid.done]
+        if self.filter_duplicates:
+            open_ = _unique_texts(open_)
+        state.beams = best_first(open_)[: self.keep]
+        state.round += 1
+        enough = not self.sort_completed and len(state.completed) >= self.n  # later ones would not be output
+        state.done = not state.beams or state.round >= self.num_iterations or enough
+
+    def final(self, state: _State) -> Output:
+        pool = best_first(state.completed) if self.sort_completed else state.completed
+        pool = pool[: self.n] or best_first(state.beams)[: self.n]
+        nodes = [pool[i % len(pool)] for i in range(self.n)] if pool else []
+        return Output(nodes, groups=[0] * len(nodes), stats={"completed": len(state.completed)})
+
+
+def _unique_texts(nodes: list[Node]) -> list[Node]:
+    """The best-scored node of each distinct text (duplicates waste the beam's slots)."""
+    kept: dict[str, Node] = {}
+    for node in best_first(nodes):
+        kept.setdefault(node.text, node)
+    return list(kept.values())

@@ -1,0 +1,70 @@
+"""Diverse verifier tree search (DVTS): n/beam_width independent subtrees per problem.
+
+Each round every open subtree proposes beam_width next steps from its current path and
+keeps the best one; a subtree closes when that step ends the solution (EOS, budget, empty
+step) or a `\\boxed{` answer appears. The output is, for each subtree, the beam_width
+candidates of its last round (n completions, grouped by subtree), each a finished
+solution or marked unfinished. Subtree i samples at temperature i of the cycled list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sal_cli.data.datasets import Problem
+from sal_cli.search.temperatures import cycled
+from sal_cli.search.tree import ANSWER, Expansion, Node, Output, best_first, last_round_options
+
+BOXED = "\\boxed{"
+
+
+@dataclass
+class _Subtree:
+    path: Node
+    last: list[Node] = field(default_factory=list)
+    open: bool = True
+
+
+@dataclass
+class _State:
+    subtrees: list[_Subtree]
+    round: int = 0
+
+
+class DVTS:
+    def __init__(self, n: int, beam_width: int, num_iterations: int, temperatures: list[float], lookahead: int = 0):
+        self.subtrees = n // beam_width
+        self.beam_width = beam_width
+        self.num_iterations = num_iterations
+        self.temperatures = temperatures
+        self.lookahead = lookahead
+
+    def start(self, problem: Problem) -> _State:
+        temps = cycled(self.temperatures, self.subtrees)
+        return _State([_Subtree(Node(temperature=t)) for t in temps])
+
+    def select(self, state: _State) -> list[Expansion]:
+        if state.round >= self.num_iterations:
+            return []
+        to_end, lookahead = last_round_options(state.round, self.num_iterations, self.lookahead)
+        return [
+            Expansion(tree.path, self.beam_width, tree.path.temperature, to_end, lookahead)
+            for tree in state.subtrees
+            if tree.open
+        ]
+
+    def update(self, state: _State, children: list[list[Node]]) -> None:
+        for tree, kids in zip([t for t in state.subtrees if t.open], children):
+            for kid in kids:
+                if not kid.done and BOXED in kid.text:
+                    kid.stop = ANSWER
+            tree.last, tree.path = kids, best_first(kids)[0]
+            tree.open = not tree.path.done
+        state.round += 1
+        if not any(tree.open for tree in state.subtrees):
+            state.round = self.num_iterations
+
+    def final(self, state: _State) -> Output:
+        nodes = [kid for tree in state.subtrees for kid in tree.last]
+        groups = [i for i, tree in enumerate(state.subtrees) for _ in tree.last]
+        return Output(nodes, groups)

@@ -1,0 +1,232 @@
+"""The one search loop: every problem in flight shares one generator call and one PRM call
+per round, whatever the strategy.
+
+    loop:  expansions = strategy.select(tree)   for every problem in flight
+           children   = generator.extend(...)   ONE batched call (+1 per lookahead step)
+           scores     = prm.score(...)          ONE batched call
+           strategy.update(tree, children)
+    a problem whose `select` returns nothing is finished: its output is yielded at once and
+    the next problem takes its place, so the generator stays full until the very end.
+
+Partial solutions travel as token ids (prompt ids + generated ids), so nothing is
+re-tokenised between rounds and vLLM's prefix cache sees identical prefixes.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Iterator
+
+from sal_cli.config import RunConfig
+from sal_cli.data.datasets import Problem
+from sal_cli.generators.base import Extension, Generator, SamplingSpec
+from sal_cli.prms.base import PRM, aggregate, split_steps
+from sal_cli.search.tree import EMPTY, EOS, LENGTH, Expansion, Node, Output, Strategy
+
+
+@dataclass
+class RoundStats:
+    """What one round did, for the progress display."""
+
+    round: int = 0
+    live: int = 0
+    gen_tokens: int = 0
+    gen_seconds: float = 0.0
+    prm_tokens: int = 0
+    prm_seconds: float = 0.0
+
+
+@dataclass
+class _Slot:
+    problem: Problem
+    state: object
+    prompt_ids: list[int]
+    round: int = 0
+    expansions: list[Expansion] = field(default_factory=list)
+    generated: int = 0  # every token generated for this problem, pruned branches and lookahead included
+
+
+def derive_seed(*parts: int) -> int:
+    """A 31-bit seed from integers (splitmix64 steps), stable across runs and machines."""
+    value = 0x9E3779B97F4A7C15
+    for part in parts:
+        value = (value ^ (part & 0xFFFF_FFFF_FFFF_FFFF)) * 0xBF58476D1CE4E5B9 & 0xFFFF_FFFF_FFFF_FFFF
+        value = (value ^ (value >> 31)) * 0x94D049BB133111EB & 0xFFFF_FFFF_FFFF_FFFF
+    return value >> 33
+
+
+class Engine:
+    """Runs one strategy over a stream of problems, `generator.batch_size` of them at a time."""
+
+    def __init__(
+        self,
+        strategy: Strategy,
+        generator: Generator,
+        prm: PRM | None,
+        config: RunConfig,
+        on_round: Callable[[RoundStats], None] | None = None,
+    ):
+        self.strategy = strategy
+        self.generator = generator
+        self.prm = prm
+        self.config = config
+        self.on_round = on_round
+        self.delimiter = config.search.step_delimiter
+        self.max_model_len = getattr(generator, "max_model_len", 0) or 1 << 30
+
+    def solve(self, problems: Iterable[Problem]) -> Iterator[tuple[Problem, Output]]:
+        """Yields each problem with its output as soon as its search ends."""
+        pending = iter(problems)
+        active: list[_Slot] = []
+        capacity = self.config.generator.batch_size
+        rounds = 0
+        while True:
+            still: list[_Slot] = []
+            for slot in active:
+                slot.expansions = self.strategy.select(slot.state)
+                if slot.expansions:
+                    still.append(slot)
+                else:
+                    yield slot.problem, self._final(slot)
+            active = still
+            for problem in pending:
+                slot = self._start(problem)
+                slot.expansions = self.strategy.select(slot.state)
+                if slot.expansions:
+                    active.append(slot)
+                else:
+                    yield slot.problem, self._final(slot)
+                if len(active) >= capacity:
+                    break
+            if not active:
+                return
+            self._round(active, rounds)
+            rounds += 1
+
+    def _start(self, problem: Problem) -> _Slot:
+        g = self.config.generator
+        prompt = self.generator.format_prompt(problem.problem, g.system_prompt)
+        return _Slot(problem, self.strategy.start(problem), self.generator.encode(prompt))
+
+    def _final(self, slot: _Slot) -> Output:
+        output = self.strategy.final(slot.state)
+        output.stats = {"rounds": slot.round, "total_tokens": slot.generated, **output.stats}
+        return output
+
+    def _round(self, slots: list[_Slot], number: int) -> None:
+        stats = RoundStats(round=number)
+        requests = [(slot, j, exp) for slot in slots for j, exp in enumerate(slot.expansions)]
+        stats.live = sum(exp.n for _, _, exp in requests)
+        before, started = sum(s.generated for s in slots), time.monotonic()
+        children = self._generate(requests)
+        extra = self._lookahead(requests, children)
+        stats.gen_tokens = sum(s.generated for s in slots) - before
+        stats.gen_seconds = time.monotonic() - started
+        started = time.monotonic()
+        stats.prm_tokens = self._score(requests, children, extra)
+        stats.prm_seconds = time.monotonic() - started
+        for slot in slots:
+            mine = [kids for (s, _, _), kids in zip(requests, children) if s is slot]
+            self.strategy.update(slot.state, mine)
+            slot.round += 1
+        if self.on_round is not None:
+            self.on_round(stats)
+
+    def _budget(self, slot: _Slot, node: Node) -> int:
+        """Tokens `node` may still add: the solution budget, and the model's context."""
+        room = self.max_model_len - len(slot.prompt_ids) - node.tokens
+        return min(self.config.sampling.max_tokens - node.tokens, room)
+
+    def _spec(self, slot: _Slot, j: int, exp: Expansion) -> SamplingSpec:
+        s = self.config.sampling
+        return SamplingSpec(
+            n=exp.n,
+            temperature=exp.temperature,
+            top_p=s.top_p,
+            max_tokens=self._budget(slot, exp.node),
+            stop=() if exp.to_end else (self.delimiter,),
+            include_stop=True,
+            seed=derive_seed(s.seed, slot.problem.idx, slot.round, j),
+        )
+
+    def _generate(self, requests: list[tuple[_Slot, int, Expansion]]) -> list[list[Node]]:
+        """Every expansion of every problem in ONE generator call."""
+        live = [r for r in requests if self._budget(r[0], r[2].node) > 0]
+        results = self.generator.extend(
+            [slot.prompt_ids + list(exp.node.token_ids) for slot, _, exp in live],
+            [self._spec(slot, j, exp) for slot, j, exp in live],
+        )
+        by_request = {id(r): exts for r, exts in zip(live, results)}
+        children = []
+        for request in requests:
+            slot, _, exp = request
+            if id(request) not in by_request:  # no budget left: nothing to generate
+                children.append([_stopped(exp.node, LENGTH) for _ in range(exp.n)])
+                continue
+            kids = []
+            for ext in by_request[id(request)]:
+                slot.generated += ext.num_tokens
+                kid = exp.node.child(ext.text, ext.token_ids, exp.temperature)
+                kid.stop = self._stop_of(ext, kid, slot)
+                kids.append(kid)
+            children.append(kids)
+        return children
+
+    def _stop_of(self, ext: Extension, kid: Node, slot: _Slot) -> str | None:
+        if ext.finished:
+            return EOS
+        if ext.finish_reason == "length" or self._budget(slot, kid) <= 0:
+            return LENGTH
+        if not ext.text.strip():
+            return EMPTY
+        return None
+
+    def _lookahead(self, requests, children: list[list[Node]]) -> dict[int, str]:
+        """Extend each open child of a lookahead expansion by greedy steps, batched across
+        problems; returns the extra text per child (by `id`), which ranks but is not kept."""
+        chains = [
+            (slot, kid, exp.lookahead)
+            for (slot, _, exp), kids in zip(requests, children)
+            for kid in kids
+            if exp.lookahead and not kid.done
+        ]
+        extra = {id(kid): "" for _, kid, _ in chains}
+        ids = {id(kid): () for _, kid, _ in chains}
+        for step in range(max((k for _, _, k in chains), default=0)):
+            open_ = [(slot, kid) for slot, kid, k in chains if step < k and ids[id(kid)] is not None]
+            open_ = [(slot, kid) for slot, kid in open_ if self._budget(slot, kid) - len(ids[id(kid)]) > 0]
+            if not open_:
+                break
+            results = self.generator.extend(
+                [slot.prompt_ids + list(kid.token_ids) + list(ids[id(kid)]) for slot, kid in open_],
+                [
+                    SamplingSpec(max_tokens=self._budget(slot, kid) - len(ids[id(kid)]), stop=(self.delimiter,))
+                    for slot, kid in open_
+                ],
+            )
+            for (slot, kid), (ext,) in zip(open_, results):
+                slot.generated += ext.num_tokens
+                extra[id(kid)] += ext.text
+                ids[id(kid)] = None if ext.stop_reason is None else ids[id(kid)] + ext.token_ids
+        return extra
+
+    def _score(self, requests, children: list[list[Node]], extra: dict[int, str]) -> int:
+        """Score every child of every problem in ONE PRM call; returns PRM tokens read."""
+        kids = [(slot, kid) for (slot, _, _), group in zip(requests, children) for kid in group]
+        if self.prm is None:
+            return 0
+        steps = [split_steps(kid.text + extra.get(id(kid), ""), self.delimiter) for _, kid in kids]
+        before = self.prm.tokens
+        scores = self.prm.score([slot.problem.problem for slot, _ in kids], steps)
+        agg = self.config.verifier.agg_strategy
+        for (_, kid), full in zip(kids, scores):
+            kid.scores = list(full[: len(split_steps(kid.text, self.delimiter))])
+            kid.value = aggregate(full, agg)
+        return self.prm.tokens - before
+
+
+def _stopped(node: Node, reason: str) -> Node:
+    kid = node.child("", (), node.temperature)
+    kid.stop = reason
+    return kid

@@ -1,0 +1,46 @@
+"""One problem's output as the columns of its `results.jsonl` line.
+
+Search records keep the seed's columns (`completions`, `scores`, `pred`, `pred_weighted@k`,
+`pred_maj@k`, `pred_naive@k`, ...) so existing analysis keeps working, plus what the seed
+lacked: exact `completion_tokens`, each completion's temperature, how it ended, its DVTS
+subtree (`groups`) and every token generated for the problem (`total_tokens`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sal_cli.prms.base import aggregate
+from sal_cli.search.tree import FINISHED, UNFINISHED, Output
+
+
+def sample_record(output: Output) -> dict[str, Any]:
+    """`sal generate`: completions without scores."""
+    nodes = output.nodes
+    return {
+        "completions": [node.text for node in nodes],
+        "completion_tokens": [node.tokens for node in nodes],
+        "finish_reasons": [node.stop or UNFINISHED for node in nodes],
+    }
+
+
+def search_record(output: Output, agg_strategy: str) -> dict[str, Any]:
+    """`sal search`: completions with per-step scores, the best one and the voting columns."""
+    from sal_cli.grading.voting import vote_columns
+
+    nodes = output.nodes
+    agg = [aggregate(node.scores, agg_strategy) for node in nodes]
+    best = max(range(len(nodes)), key=lambda i: (agg[i], -i)) if nodes else None
+    completions = [node.text for node in nodes]
+    return {
+        **sample_record(output),
+        "scores": [node.scores for node in nodes],
+        "agg_scores": agg,
+        "pred": completions[best] if best is not None else "",
+        "temperatures": [node.temperature for node in nodes],
+        "finished": [node.stop in FINISHED for node in nodes],
+        "groups": output.groups,
+        "total_tokens": output.stats.get("total_tokens", 0),
+        "search_stats": output.stats,
+        **vote_columns(completions, agg, len(nodes)),
+    }
