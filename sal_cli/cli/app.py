@@ -17,6 +17,7 @@ app = typer.Typer(
     help="Scale LLM test-time compute on math problems: sample, search with a PRM, grade.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.command("generate", epilog=generate.EPILOG)(generate.generate)
