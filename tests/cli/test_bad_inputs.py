@@ -69,12 +69,26 @@ def files(tmp_path):
     }
 
 
-@pytest.mark.parametrize("name", list(CASES))
-def test_bad_input_is_one_clear_line_and_exit_2(name, sal, files, monkeypatch):
+SEARCH_CASES = {
+    "beam width does not divide n": (["-a", "beam_search", "-n", "6", "--beam-width", "4"],
+                                     "`search.beam_width` (4) must divide `sampling.n` (6)"),
+    "unknown approach": (["-a", "beam-search"], "`search.approach` ('beam-search') must be one of"),
+    "unknown aggregation": (["--agg-strategy", "median"], "`verifier.agg_strategy` ('median') must be one of"),
+    "unknown prm protocol": (["--set", "verifier.protocol=shepherd"], "`verifier.protocol` ('shepherd') must be one of"),
+    "ratios without temperatures": (["--set", "search.temperature_ratios=[1, 2]"], "must have one ratio per temperature"),
+    "temperatures not numbers": (["--set", 'search.temperatures=["hot"]'], "must be a list of numbers"),
+}
+
+
+@pytest.mark.parametrize(
+    ("command", "name"),
+    [("generate", name) for name in CASES] + [("search", name) for name in [*CASES, *SEARCH_CASES] if name != "greedy with n"],
+)
+def test_bad_input_is_one_clear_line_and_exit_2(command, name, sal, files, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    args, expected = CASES[name]
+    args, expected = {**CASES, **SEARCH_CASES}[name]
     args = [a.format(**files) for a in args]
-    code, out, err = sal("generate", "--backend", "transformers", *args) if "--backend" not in args else sal("generate", *args)
+    code, out, err = sal(command, "--backend", "transformers", *args) if "--backend" not in args else sal(command, *args)
     assert code == 2, err
     assert err.startswith("error: "), err
     first_line = err.splitlines()[0]
@@ -83,7 +97,7 @@ def test_bad_input_is_one_clear_line_and_exit_2(name, sal, files, monkeypatch):
 
 
 def test_there_are_at_least_20_cases():
-    assert len(CASES) >= 20
+    assert len(CASES) + len(SEARCH_CASES) >= 20
 
 
 def test_profiles_show_reports_errors_the_same_way(sal):
