@@ -13,7 +13,8 @@ from typing import Any
 
 BACKENDS = ("auto", "vllm", "transformers")
 DTYPES = ("auto", "bfloat16", "float16", "float32")
-APPROACHES = ("best_of_n", "beam_search", "dvts")
+APPROACHES = ("best_of_n", "beam_search", "dvts", "collective_backtrack", "independent_backtrack")
+BACKTRACK_AGGS = ("last", "mean", "ema")
 AGG_STRATEGIES = ("last", "min", "prod", "mean")
 PRM_PROTOCOLS = ("auto", "math-shepherd", "rlhflow", "skywork", "qwen-prm", "token-classification", "llm-judge")
 PRM_BACKENDS = ("transformers", "vllm")
@@ -118,6 +119,27 @@ class SearchConfig:
             `sampling.temperature` only. best_of_n splits n by `temperature_ratios`; beam
             search and DVTS give beam j the temperature `temperatures[j % len]`.
         temperature_ratios: share of n drawn at each temperature (best_of_n); empty = equal.
+        answer_marker: text that marks a final answer: DVTS closes a subtree and the
+            backtracking searches finish a branch when it appears.
+
+    Backtracking searches (`collective_backtrack`, `independent_backtrack`; the tt_scale
+    "hybrid searcher"): every round each live branch writes a chunk of at most `k_tokens`
+    (the step delimiter may end it sooner) starting at `sampling.temperature`; `sampling.n`
+    finished branches end the search.
+        k_tokens: most tokens of one chunk.
+        tau: a branch passes when its score is above this threshold.
+        backtrack_agg: the score tested against `tau`: the `last` step's, the `mean` of all
+            steps, or `ema` (half the parent's score plus half the last step's).
+        max_steps: most rounds.
+        max_backtracks: failed retries before a jump (collective) or before a branch gives
+            up (independent).
+        temp_step: temperature added per retry.
+        passing_minimum: (collective) passing branches needed to go on; also the start width.
+        max_total_branches: (collective) children per round, spread over the live branches.
+        keeping_branches: (collective) best passing branches kept after a good round.
+        tau_step: (independent) threshold lowered per retry of a branch.
+        expansion_factor: (independent) clones of a failed branch that retry it.
+        max_branches: (independent) most live branches.
     """
 
     approach: str = "best_of_n"
@@ -129,9 +151,32 @@ class SearchConfig:
     sort_completed: bool = False
     temperatures: list[float] = field(default_factory=list)
     temperature_ratios: list[float] = field(default_factory=list)
+    answer_marker: str = "\\boxed{"
+    k_tokens: int = 256
+    tau: float = 0.6
+    backtrack_agg: str = "last"
+    max_steps: int = 30
+    max_backtracks: int = 3
+    temp_step: float = 0.1
+    passing_minimum: int = 3
+    max_total_branches: int = 9
+    keeping_branches: int = 3
+    tau_step: float = 0.05
+    expansion_factor: int = 2
+    max_branches: int = 6
 
     def __post_init__(self) -> None:
         _check(self.approach in APPROACHES, "approach", f"must be one of {', '.join(APPROACHES)}")
+        _check(self.answer_marker != "", "answer_marker", "must not be empty")
+        _check(self.k_tokens >= 1, "k_tokens", "must be >= 1")
+        _check(0 <= self.tau <= 1, "tau", "must be in [0, 1]")
+        _check(self.backtrack_agg in BACKTRACK_AGGS, "backtrack_agg", f"must be one of {', '.join(BACKTRACK_AGGS)}")
+        for key in ("max_steps", "passing_minimum", "max_total_branches", "keeping_branches", "expansion_factor",
+                    "max_branches"):
+            _check(getattr(self, key) >= 1, key, "must be >= 1")
+        _check(self.max_backtracks >= 0, "max_backtracks", "must be >= 0")
+        _check(self.temp_step >= 0, "temp_step", "must be >= 0")
+        _check(self.tau_step >= 0, "tau_step", "must be >= 0")
         _check(self.beam_width >= 1, "beam_width", "must be >= 1")
         _check(self.num_iterations >= 1, "num_iterations", "must be >= 1")
         _check(self.lookahead >= 0, "lookahead", "must be >= 0")

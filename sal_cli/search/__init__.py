@@ -21,13 +21,19 @@ def make_strategy(config: RunConfig, approach: str | None = None) -> Strategy:
     """The strategy `search.approach` (or `approach`) names, with its settings checked."""
     from sal_cli.search.beam_search import BeamSearch
     from sal_cli.search.best_of_n import BestOfN
+    from sal_cli.search.collective_backtrack import CollectiveBacktrack
     from sal_cli.search.dvts import DVTS
+    from sal_cli.search.independent_backtrack import IndependentBacktrack
 
     s, n = config.search, config.sampling.n
     approach = approach or s.approach
     temps = temperatures_of(config)
     if approach == "best_of_n":
         return BestOfN(split_n(n, temps, s.temperature_ratios))
+    if approach == "collective_backtrack":
+        return CollectiveBacktrack(n, config.sampling.temperature, s)
+    if approach == "independent_backtrack":
+        return IndependentBacktrack(n, config.sampling.temperature, s)
     if n % s.beam_width:
         divisors = ", ".join(str(d) for d in range(1, n + 1) if n % d == 0)
         raise SalError(
@@ -37,7 +43,7 @@ def make_strategy(config: RunConfig, approach: str | None = None) -> Strategy:
     if approach == "beam_search":
         return BeamSearch(n, s.beam_width, s.num_iterations, temps, s.lookahead, s.filter_duplicates, s.sort_completed)
     if approach == "dvts":
-        return DVTS(n, s.beam_width, s.num_iterations, temps, s.lookahead)
+        return DVTS(n, s.beam_width, s.num_iterations, temps, s.lookahead, s.answer_marker)
     raise SalError(f"unknown search approach `{approach}`")
 
 

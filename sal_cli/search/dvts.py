@@ -2,9 +2,10 @@
 
 Each round every open subtree proposes beam_width next steps from its current path and
 keeps the best one; a subtree closes when that step ends the solution (EOS, budget, empty
-step) or a `\\boxed{` answer appears. The output is, for each subtree, the beam_width
-candidates of its last round (n completions, grouped by subtree), each a finished
-solution or marked unfinished. Subtree i samples at temperature i of the cycled list.
+step) or the answer marker (`search.answer_marker`, a `\\boxed{`) appears. The output is,
+for each subtree, the beam_width candidates of its last round (n completions, grouped by
+subtree), each a finished solution or marked unfinished. Subtree i samples at temperature
+i of the cycled list.
 """
 
 from __future__ import annotations
@@ -14,9 +15,6 @@ from dataclasses import dataclass, field
 from sal_cli.data.datasets import Problem
 from sal_cli.search.temperatures import cycled
 from sal_cli.search.tree import ANSWER, Expansion, Node, Output, best_first, last_round_options
-
-BOXED = "\\boxed{"
-
 
 @dataclass
 class _Subtree:
@@ -32,8 +30,17 @@ class _State:
 
 
 class DVTS:
-    def __init__(self, n: int, beam_width: int, num_iterations: int, temperatures: list[float], lookahead: int = 0):
+    def __init__(
+        self,
+        n: int,
+        beam_width: int,
+        num_iterations: int,
+        temperatures: list[float],
+        lookahead: int = 0,
+        answer_marker: str = "\\boxed{",
+    ):
         self.subtrees = n // beam_width
+        self.answer_marker = answer_marker
         self.beam_width = beam_width
         self.num_iterations = num_iterations
         self.temperatures = temperatures
@@ -56,7 +63,7 @@ class DVTS:
     def update(self, state: _State, children: list[list[Node]]) -> None:
         for tree, kids in zip([t for t in state.subtrees if t.open], children):
             for kid in kids:
-                if not kid.done and BOXED in kid.text:
+                if not kid.done and self.answer_marker in kid.text:
                     kid.stop = ANSWER
             tree.last, tree.path = kids, best_first(kids)[0]
             tree.open = not tree.path.done

@@ -140,11 +140,12 @@ class Engine:
 
     def _spec(self, slot: _Slot, j: int, exp: Expansion) -> SamplingSpec:
         s = self.config.sampling
+        budget = self._budget(slot, exp.node)
         return SamplingSpec(
             n=exp.n,
             temperature=exp.temperature,
             top_p=s.top_p,
-            max_tokens=self._budget(slot, exp.node),
+            max_tokens=min(budget, exp.max_tokens) if exp.max_tokens else budget,
             stop=() if exp.to_end else (self.delimiter,),
             include_stop=True,
             seed=derive_seed(s.seed, slot.problem.idx, slot.round, j),
@@ -168,15 +169,16 @@ class Engine:
             for ext in by_request[id(request)]:
                 slot.generated += ext.num_tokens
                 kid = exp.node.child(ext.text, ext.token_ids, exp.temperature)
-                kid.stop = self._stop_of(ext, kid, slot)
+                kid.stop = self._stop_of(ext, kid, slot, chunked=exp.max_tokens is not None)
                 kids.append(kid)
             children.append(kids)
         return children
 
-    def _stop_of(self, ext: Extension, kid: Node, slot: _Slot) -> str | None:
+    def _stop_of(self, ext: Extension, kid: Node, slot: _Slot, chunked: bool) -> str | None:
+        """Why `kid` ends, or None while it may grow (a chunk cut at its own cap stays open)."""
         if ext.finished:
             return EOS
-        if ext.finish_reason == "length" or self._budget(slot, kid) <= 0:
+        if self._budget(slot, kid) <= 0 or (ext.finish_reason == "length" and not chunked):
             return LENGTH
         if not ext.text.strip():
             return EMPTY

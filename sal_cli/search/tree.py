@@ -56,7 +56,8 @@ class Expansion:
 
     `to_end` drops the step delimiter so each child runs to EOS or the budget; `lookahead`
     extends each unfinished child by that many greedy steps before scoring (the extension
-    ranks the child but is not kept).
+    ranks the child but is not kept); `max_tokens` caps this one extension (a chunk cut
+    there stays open), within the solution's budget.
     """
 
     node: Node
@@ -64,6 +65,7 @@ class Expansion:
     temperature: float
     to_end: bool = False
     lookahead: int = 0
+    max_tokens: int | None = None
 
 
 @dataclass

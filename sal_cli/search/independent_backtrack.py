@@ -1,0 +1,74 @@
+"""Independent backtracking (tt_scale): every branch retries on its own when it fails.
+
+Each round every live branch writes one chunk at temperature
+`sampling.temperature + retries * temp_step`. A chunk that ends the branch (EOS, budget,
+answer marker) finishes it whatever its score. Otherwise the branch passes when its score
+reaches `tau - retries * tau_step` (its retries then reset); a failed branch with retries
+left is retried by `expansion_factor` clones (one once `max_branches` are live), and one
+out of retries is dropped, except that when every branch fails the best dropped one is
+retried anyway. The live set is cut to the best `max_branches`; `sampling.n` finished
+branches or `max_steps` rounds end the search.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sal_cli.data.datasets import Problem
+from sal_cli.search._backtrack import Branch, finishes, output, pass_score
+from sal_cli.search.tree import Expansion, Node, Output
+
+
+@dataclass
+class _State:
+    active: list[Branch]
+    finished: list[tuple[Node, float]] = field(default_factory=list)
+    done: bool = False
+    stats: dict[str, int] = field(default_factory=lambda: {"steps": 0, "retries": 0, "backtracks": 0, "jumps": 0})
+
+
+class IndependentBacktrack:
+    def __init__(self, n: int, temperature: float, search):
+        self.n = n
+        self.temperature = temperature
+        self.s = search
+
+    def start(self, problem: Problem) -> _State:
+        return _State([Branch(Node())])
+
+    def select(self, state: _State) -> list[Expansion]:
+        if state.done:
+            return []
+        return [
+            Expansion(b.node, 1, round(self.temperature + b.retries * self.s.temp_step, 6), max_tokens=self.s.k_tokens)
+            for b in state.active
+        ]
+
+    def update(self, state: _State, children: list[list[Node]]) -> None:
+        s, stats = self.s, state.stats
+        stats["steps"] += 1
+        live, dropped, retried = [], [], False
+        for parent, (kid,) in zip(state.active, children):
+            score = pass_score(kid, parent.score, s.backtrack_agg)
+            if finishes(kid, s.answer_marker):
+                state.finished.append((kid, score))
+            elif score >= s.tau - s.tau_step * parent.retries:
+                live.append(Branch(kid, score))
+            elif parent.retries < s.max_backtracks:
+                clones = s.expansion_factor if len(live) < s.max_branches else 1
+                live += [Branch(parent.node, parent.score, parent.retries + 1) for _ in range(clones)]
+                stats["retries"] += 1
+                retried = True
+            else:
+                dropped.append((score, parent))
+        if not live and dropped:
+            _, parent = max(dropped, key=lambda pair: pair[0])
+            live.append(Branch(parent.node, parent.score, parent.retries + 1))
+            stats["retries"] += 1
+            retried = True
+        stats["backtracks"] += retried
+        state.active = sorted(live, key=lambda b: (-b.score, b.retries))[: s.max_branches]
+        state.done = not state.active or len(state.finished) >= self.n or stats["steps"] >= s.max_steps
+
+    def final(self, state: _State) -> Output:
+        return output(state.finished, state.active, self.n, state.stats)
