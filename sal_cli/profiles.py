@@ -51,30 +51,35 @@ class Resolved:
     chain: list[Path] = field(default_factory=list)
 
 
+def builtin_names() -> list[str]:
+    """Built-in profile names: the file's path under `profiles/` without `.toml`
+    (`cpu-demo`, `llama-3.2-1b/beam_search`)."""
+    root = builtin_dir()
+    return sorted(path.relative_to(root).with_suffix("").as_posix() for path in root.rglob("*.toml"))
+
+
 def list_profiles() -> list[ProfileInfo]:
     infos = []
-    for path in sorted(builtin_dir().glob("*.toml")):
+    for name in builtin_names():
+        path = builtin_dir() / f"{name}.toml"
         data = _read_toml(path)
-        infos.append(
-            ProfileInfo(path.stem, path, str(data.get("description", "")), str(data.get("extends", "")))
-        )
+        infos.append(ProfileInfo(name, path, str(data.get("description", "")), str(data.get("extends", ""))))
     return infos
 
 
 def find_profile(ref: str, relative_to: Path | None = None) -> Path:
-    """A profile reference is a built-in name or a path to a `.toml` file."""
-    looks_like_path = ref.endswith(".toml") or "/" in ref or "\\" in ref
-    if looks_like_path:
+    """A profile reference is a built-in name (`qwen2.5-3b/dvts`) or a path to a `.toml` file."""
+    builtin = builtin_dir() / f"{ref}.toml"
+    if not ref.endswith(".toml") and ".." not in ref and builtin.is_file():
+        return builtin
+    if ref.endswith(".toml") or ref.startswith((".", "/", "~")) or "\\" in ref:
         path = Path(ref).expanduser()
         if not path.is_absolute() and relative_to is not None:
             path = relative_to / path
         if not path.is_file():
             raise SalError(f"profile file `{ref}` does not exist", hint="check the path, or run `sal profiles list`")
         return path
-    path = builtin_dir() / f"{ref}.toml"
-    if path.is_file():
-        return path
-    names = [p.stem for p in builtin_dir().glob("*.toml")]
+    names = builtin_names()
     close = difflib.get_close_matches(ref, names, n=1)
     hint = f"did you mean `{close[0]}`? " if close else ""
     raise SalError(f"unknown profile `{ref}`", hint=hint + "run `sal profiles list` to see the built-in profiles")
@@ -99,6 +104,14 @@ def resolve(
         if value is not None:
             values[key], sources[key] = _typed(key, value, f"`{flag}`"), f"`{flag}`"
     return Resolved(_build(values, sources), sources, chain)
+
+
+def label(path: Path) -> str:
+    """How to name a profile file to a user: its built-in name, else its path."""
+    try:
+        return path.resolve().relative_to(builtin_dir().resolve()).with_suffix("").as_posix()
+    except ValueError:
+        return _display(path)
 
 
 def source_of(resolved: Resolved, key: str) -> str:
@@ -127,7 +140,7 @@ def _chain(path: Path) -> list[Path]:
     chain: list[Path] = []
     while True:
         if path.resolve() in [p.resolve() for p in chain]:
-            names = " -> ".join(p.stem for p in [*chain, path])
+            names = " -> ".join(label(p) for p in [*chain, path])
             raise SalError(f"profiles extend each other in a loop: {names}", hint="remove one `extends`")
         chain.append(path)
         parent = _read_toml(path).get("extends")

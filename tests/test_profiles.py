@@ -40,18 +40,19 @@ def test_set_parses_toml_values_and_falls_back_to_strings():
 
 
 @pytest.mark.parametrize("model", ["llama-3.2-1b", "llama-3.2-3b", "qwen2.5-1.5b", "qwen2.5-3b", "acemath-7b"])
-@pytest.mark.parametrize("approach", ["best_of_n", "beam_search", "dvts"])
+@pytest.mark.parametrize("approach", ["best_of_n", "beam_search", "dvts", "collective_backtrack", "independent_backtrack"])
 def test_seed_recipes_resolve_with_seed_defaults(model, approach):
-    cfg = resolve(f"{model}-{approach.replace('_', '-')}").config
+    cfg = resolve(f"{model}/{approach}").config
     assert cfg.search.approach == approach
-    assert (cfg.sampling.n, cfg.sampling.temperature, cfg.sampling.top_p, cfg.sampling.max_tokens) == (4, 0.8, 1.0, 2048)
+    temperature = 0.7 if approach.endswith("backtrack") else 0.8  # tt_scale's starting temperature
+    assert (cfg.sampling.n, cfg.sampling.temperature, cfg.sampling.top_p, cfg.sampling.max_tokens) == (4, temperature, 1.0, 2048)
     assert "## Step 1:" in cfg.generator.system_prompt and "\\boxed{answer}" in cfg.generator.system_prompt
     assert cfg.generator.custom_chat_template == ("llama3" if model.startswith("llama") else "none")
 
 
 def test_list_profiles_covers_every_file():
     names = {p.name for p in list_profiles()}
-    assert {"cpu-demo", "seed-common", "acemath-7b-dvts"} <= names
+    assert {"cpu-demo", "seed-common", "acemath-7b/dvts", "llama-3.2-1b/collective_backtrack"} <= names
 
 
 def test_errors_name_file_key_and_closest_key(tmp_path):

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 ProfileOpt = Annotated[
-    Optional[str], typer.Option("--profile", "-p", help="Profile name or TOML path, e.g. `qwen2.5-1.5b-beam-search`.")
+    Optional[str], typer.Option("--profile", "-p", help="Profile name or TOML path, e.g. `qwen2.5-1.5b/beam_search`.")
 ]
 SetOpt = Annotated[
     Optional[list[str]],

@@ -33,7 +33,7 @@ def profiles_list(
     Console(soft_wrap=True).print(table)
 
 
-@app.command("show", epilog="Examples:\n\n  sal profiles show llama-3.2-1b-beam-search\n\n  sal profiles show my.toml --set sampling.n=16")
+@app.command("show", epilog="Examples:\n\n  sal profiles show llama-3.2-1b/beam_search\n\n  sal profiles show my.toml --set sampling.n=16")
 def profiles_show(
     name: Annotated[Optional[str], typer.Argument(help="Profile name or TOML path (default: `cpu-demo`).")] = None,
     set_: o.SetOpt = None,
@@ -44,7 +44,7 @@ def profiles_show(
     from rich.table import Table
 
     from sal_cli.config import to_dict
-    from sal_cli.profiles import resolve, source_of
+    from sal_cli.profiles import label, resolve, source_of
 
     resolved = resolve(name, set_ or ())
     rows = [
@@ -55,7 +55,7 @@ def profiles_show(
     if as_json:
         typer.echo(json.dumps({k: {"value": v, "source": s} for k, v, s in rows}, indent=2))
         return
-    chain = " -> ".join(p.stem for p in resolved.chain)
+    chain = " -> ".join(label(p) for p in resolved.chain)
     table = Table(box=None, pad_edge=False, title=f"profile chain: {chain}", title_justify="left")
     table.add_column("setting", no_wrap=True)
     table.add_column("value", no_wrap=True, max_width=40)

@@ -15,9 +15,9 @@ EPILOG = """Examples:
 
   sal search --approach beam_search --beam-width 2 -n 4 --num-samples 5
 
-  sal search -p llama-3.2-1b-dvts --prm RLHFlow/Llama3.1-8B-PRM-Deepseek-Data --shard 0/8
+  sal search -p llama-3.2-1b/dvts --prm RLHFlow/Llama3.1-8B-PRM-Deepseek-Data --shard 0/8
 
-  sal search -p qwen2.5-1.5b-best-of-n --set 'search.temperatures=[0.6, 0.8, 1.0]' -n 16
+  sal search -p qwen2.5-1.5b/best_of_n --set 'search.temperatures=[0.6, 0.8, 1.0]' -n 16
 """
 
 
