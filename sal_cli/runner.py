@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterable, Iterator, Protocol
 
 from sal_cli import __version__
 from sal_cli.config import RunConfig, to_dict
-from sal_cli.data.datasets import Problem, load_problems
+from sal_cli.data.datasets import Problem, load_selection
 from sal_cli.data.store import RunStore, read_results
 from sal_cli.errors import INTERRUPTED, RunFailure, SalError
 from sal_cli.progress import Reporter, note
@@ -60,13 +60,19 @@ def run(
     overwrite: bool = False,
     quiet: bool = False,
 ) -> Outcome:
-    problems = load_problems(config.data)
+    problems, dataset_rows = load_selection(config.data)
     store = RunStore(folder, overwrite=overwrite)
     done = store.open(command, to_dict(config))
     todo = [p for p in problems if p.idx not in done]
     skipped = len(problems) - len(todo)
     started = time.monotonic()
-    summary = {"command": command, "sal_version": __version__, "selected_rows": len(problems)}
+    summary = {
+        "command": command,
+        "sal_version": __version__,
+        "selected_rows": len(problems),
+        "rows": [problems[0].idx, problems[-1].idx + 1],  # the slice, contiguous: what `sal merge` checks
+        "dataset_rows": dataset_rows,
+    }
     if not todo:
         note(f"all {len(problems)} problems already done in `{folder}`")
         store.write_summary({**summary, "status": "complete", **_totals(store)})

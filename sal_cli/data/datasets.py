@@ -48,6 +48,11 @@ class Problem:
 
 def load_problems(cfg: DataConfig) -> list[Problem]:
     """Load `cfg.dataset`, check its columns and return the selected slice/shard."""
+    return load_selection(cfg)[0]
+
+
+def load_selection(cfg: DataConfig) -> tuple[list[Problem], int]:
+    """The selected problems and the number of rows in the whole dataset (for coverage checks)."""
     rows, problem_col, answer_col = _load_rows(cfg)
     if not rows:
         raise SalError(f"dataset `{cfg.dataset}` has no rows")
@@ -59,7 +64,7 @@ def load_problems(cfg: DataConfig) -> list[Problem]:
             hint=f"its columns are {', '.join(f'`{c}`' for c in rows[0])}; pick one with `--set {which}=NAME`",
         )
     indices = select_indices(len(rows), cfg)
-    return [Problem(i, str(rows[i][problem_col]), rows[i][answer_col], rows[i]) for i in indices]
+    return [Problem(i, str(rows[i][problem_col]), rows[i][answer_col], rows[i]) for i in indices], len(rows)
 
 
 def select_indices(total: int, cfg: DataConfig) -> list[int]:
