@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 from sal_cli.config import VerifierConfig
 from sal_cli.errors import SalError
-from sal_cli.prms._loading import device, load_model, max_length, read_tensors
+from sal_cli.prms._loading import device, load_model, max_length, read_tensors, transformers_quiet
 from sal_cli.prms._scoring import TorchScorer, pad_id, token_states
 
 
@@ -28,7 +28,8 @@ def load_headed(
     """Backbone from `source`, head `make_head(hidden_size)` loaded from the weights named `prefix*`."""
     from transformers import AutoModel
 
-    backbone = load_model(AutoModel, cfg, source)
+    with transformers_quiet():
+        backbone = load_model(AutoModel, cfg, source)
     head = make_head(backbone.config.hidden_size)
     tensors = read_tensors(cfg, source, [prefix + key for key in head.state_dict()])
     try:

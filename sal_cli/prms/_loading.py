@@ -8,9 +8,10 @@ the model repository's own code runs only when `verifier.trust_remote_code` says
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from sal_cli.config import VerifierConfig
 from sal_cli.errors import SalError
@@ -124,6 +125,19 @@ def load_model(auto_class, cfg: VerifierConfig, source: str):
     except (OSError, ValueError) as exc:
         raise SalError(f"cannot load PRM `{cfg.prm}`: {_first_line(exc)}", hint=CACHE_HINT) from None
     return model.to(device()).eval()
+
+
+@contextlib.contextmanager
+def transformers_quiet() -> Iterator[None]:
+    """Hide transformers' load report: a backbone loaded without its head lists the head as unexpected."""
+    from transformers.utils import logging
+
+    level = logging.get_verbosity()
+    logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        logging.set_verbosity(level)
 
 
 def max_length(cfg: VerifierConfig, model_config: dict[str, Any]) -> int:

@@ -105,7 +105,7 @@ def qwen_dir(tmp_path_factory, smol_dir) -> Path:
     backbone = Qwen2Model(config)
     head = torch.nn.Sequential(torch.nn.Linear(128, 128), torch.nn.ReLU(), torch.nn.Linear(128, 2))
     for layer in (head[0], head[2]):
-        torch.nn.init.normal_(layer.weight, std=INIT)
+        torch.nn.init.normal_(layer.weight, std=INIT / 4)  # 128 wide: keep the logits unsaturated
     config.auto_map = {
         "AutoConfig": "configuration_qwen2_rm.Qwen2RMConfig",
         "AutoModel": "modeling_qwen2_rm.Qwen2ForProcessRewardModel",
