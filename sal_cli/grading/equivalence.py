@@ -1,0 +1,182 @@
+r"""Whether two answers are the same mathematical object, and answers grouped by it.
+
+math-verify decides: `verify(parse(gold), parse(pred))`, gold first, because it is
+asymmetric (a gold `x=5` accepts `5`; an interval gold accepts an inequality). Two cheap
+checks run before it, so that 500 problems x 256 completions grade in seconds, and every
+decision is cached by (gold, pred) pair:
+
+- the same text once spacing, `\left`/`\right`, `\dfrac`, `$` and a wrapping `\text{}`
+  are dropped is the same answer, without parsing;
+- plain numbers (integers, decimals, `a/b`, `\frac{a}{b}`, `1,000`, `1.2e3`) that are
+  equal are the same; integers and fractions that differ are not; and two numeric values
+  further apart than math-verify's tolerance (6 decimals; 1e-6 relative for large values)
+  are not the same, without asking sympy. A match is always exact or math-verify's.
+
+Timeouts: math-verify bounds `parse` and `verify` with `signal.alarm`, which only works
+in a process's main thread. We keep its 5 s timeouts there and turn them off in other
+threads (a caller such as a search engine's worker thread); answers longer than
+`MAX_CHARS` are then compared as text only. `sal evaluate` grades in worker processes,
+whose main threads keep the timeouts.
+"""
+
+from __future__ import annotations
+
+import cmath
+import logging
+import math
+import re
+import threading
+from fractions import Fraction
+from functools import lru_cache
+from typing import Any, Sequence
+
+TIMEOUT_SECONDS = 5
+MAX_CHARS = 300  # longer "answers" are rambling text, not math: compared as text only
+_SPACING = re.compile(r"\\left|\\right|(?<!\\)\\[!,;: ]|\\?\$|\s+(?![A-Za-z])|(?<![A-Za-z])\s+")
+_WRAPPER = re.compile(r"\\(?:text|textbf|mathrm|mbox|mathbf)\{([^{}]*)\}")
+_INT = re.compile(r"[+-]?\d+")
+_DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_FRACTION = re.compile(r"([+-]?)(?:\\frac\{(\d+)\}\{(\d+)\}|\\frac(\d)(\d)|(\d+)/(\d+))")
+_THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+_SCIENTIFIC = re.compile(r"([+-]?(?:\d+\.?\d*|\.\d+))[eE]([+-]?\d+)")
+
+
+def canonical(text: str) -> str:
+    """`text` without what never changes an answer's meaning (spacing, `$`, `\\left`)."""
+    text = _SPACING.sub("", text).replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").rstrip(".")
+    whole = _WRAPPER.fullmatch(text)
+    return whole.group(1) if whole else text
+
+
+def equivalent(gold: str, pred: str) -> bool:
+    """True when `pred` is the same answer as `gold` (see the module docstring)."""
+    return _equivalent(gold, pred)
+
+
+def group_answers(answers: Sequence[str | None]) -> tuple[list[int], list[str]]:
+    """Class id per answer (-1 for None) and each class's first answer (its representative).
+
+    Answers are taken in order; each joins the first class whose representative it is
+    equivalent to (the representative as gold), else starts a class. Only distinct texts
+    are compared, so 256 answers with 12 distinct values cost at most 66 comparisons.
+    """
+    representatives: list[str] = []
+    class_of: dict[str, int] = {}
+    classes = []
+    for answer in answers:
+        if answer is None:
+            classes.append(-1)
+            continue
+        if answer not in class_of:
+            found = next((c for c, rep in enumerate(representatives) if _equivalent(rep, answer)), None)
+            if found is None:
+                found = len(representatives)
+                representatives.append(answer)
+            class_of[answer] = found
+        classes.append(class_of[answer])
+    return classes, representatives
+
+
+@lru_cache(maxsize=1 << 18)
+def _equivalent(gold: str, pred: str) -> bool:
+    a, b = _canonical(gold), _canonical(pred)
+    if a == b:
+        return True
+    if len(a) > MAX_CHARS or len(b) > MAX_CHARS:
+        return False
+    exact_a, exact_b = _plain_number(a), _plain_number(b)
+    if exact_a is not None and exact_b is not None:
+        if exact_a[0] == exact_b[0]:
+            return True
+        if not (exact_a[1] or exact_b[1]):  # two integers or fractions: exact arithmetic decides
+            return False
+    value_a, value_b = _value(gold), _value(pred)
+    if value_a is not None and value_b is not None and _far_apart(value_a, value_b):
+        return False
+    return _verify(gold, pred)
+
+
+def _far_apart(a: complex, b: complex) -> bool:
+    """Values math-verify could never call equal (it rounds to 6 decimals at most)."""
+    if cmath.isinf(a) or cmath.isinf(b):
+        return cmath.isinf(a) != cmath.isinf(b)
+    return abs(a - b) > 1e-6 * max(1.0, abs(a), abs(b))
+
+
+@lru_cache(maxsize=1 << 16)
+def _canonical(text: str) -> str:
+    return canonical(text)
+
+
+@lru_cache(maxsize=1 << 16)
+def _plain_number(text: str) -> tuple[Fraction, bool] | None:
+    """(exact value, is a decimal) of a plain number in canonical text, else None."""
+    if _THOUSANDS.fullmatch(text):
+        text = text.replace(",", "")
+    if _INT.fullmatch(text):
+        return Fraction(int(text)), False
+    if _DECIMAL.fullmatch(text):
+        return Fraction(text), True
+    match = _FRACTION.fullmatch(text)
+    if match:
+        sign, *parts = match.groups()
+        num, den = (int(p) for p in parts if p is not None)
+        return (Fraction(-num if sign == "-" else num, den), False) if den else None
+    return None
+
+
+@lru_cache(maxsize=1 << 16)
+def _value(text: str) -> complex | None:
+    """The numeric value of an answer without variables, units or `%`, else None."""
+    plain = _plain_number(_canonical(text))
+    if plain is not None:
+        return complex(plain[0])
+    parsed = _parse(text)
+    if not parsed:
+        return None
+    sympy = _sympy()
+    expr = parsed[0]
+    if not isinstance(expr, sympy.Expr) or not expr.is_number or expr.has(sympy.UnevaluatedExpr):
+        return None
+    try:
+        value = complex(sympy.N(expr, 20))
+    except OverflowError:
+        return complex(math.inf)  # beyond floats (`10^{10^{10}}`): unlike every finite value
+    except (TypeError, ValueError, ArithmeticError):
+        return None
+    return None if cmath.isnan(value) else value
+
+
+@lru_cache(maxsize=1 << 16)
+def _parse(text: str) -> list[Any]:
+    if _SCIENTIFIC.fullmatch(text):
+        text = _SCIENTIFIC.sub(r"\1\\times10^{\2}", text)
+    return _math_verify().parse("\\boxed{" + text + "}", parsing_timeout=_timeout())
+
+
+def _verify(gold: str, pred: str) -> bool:
+    parsed_gold, parsed_pred = _parse(gold), _parse(pred)
+    if not parsed_gold or not parsed_pred:
+        return False
+    return bool(_math_verify().verify(parsed_gold, parsed_pred, timeout_seconds=_timeout()))
+
+
+def _timeout() -> int | None:
+    """math-verify's alarm-based timeout where it works (the main thread), else none."""
+    return TIMEOUT_SECONDS if threading.current_thread() is threading.main_thread() else None
+
+
+@lru_cache(maxsize=1)
+def _math_verify():
+    """Imported on first use: math-verify pulls in sympy (half a second)."""
+    import math_verify
+
+    logging.getLogger("math_verify").setLevel(logging.ERROR)  # per-answer timeout warnings
+    return math_verify
+
+
+@lru_cache(maxsize=1)
+def _sympy():
+    import sympy
+
+    return sympy

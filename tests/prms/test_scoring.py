@@ -1,0 +1,80 @@
+"""What every protocol shares: batching does not change scores, empty input, left truncation."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from prm_cases import SOLUTIONS, settings
+from transformers import AutoModelForTokenClassification
+
+from sal_cli.errors import SalError
+from sal_cli.prms import load_prm
+
+FOLDERS = {
+    "math-shepherd": "shepherd_dir",
+    "rlhflow": "rlhflow_dir",
+    "llm-judge": "judge_dir",
+    "skywork": "skywork_dir",
+    "qwen-prm": "qwen_dir",
+    "token-classification": "trl_dir",
+}
+PROBLEMS = [problem for problem, _ in SOLUTIONS]
+STEPS = [steps for _, steps in SOLUTIONS]
+
+
+@pytest.mark.parametrize("protocol", FOLDERS)
+def test_batch_size_does_not_change_scores(protocol, request):
+    folder = request.getfixturevalue(FOLDERS[protocol])
+    one = load_prm(settings(folder, protocol, batch_size=1))
+    three = load_prm(settings(folder, protocol, batch_size=3))  # 4 solutions: a padded batch of 3, then 1
+    alone, batched = one.score(PROBLEMS, STEPS), three.score(PROBLEMS, STEPS)
+    assert [len(s) for s in batched] == [len(s) for s in STEPS]
+    for a, b in zip(alone, batched):
+        assert b == pytest.approx(a, abs=1e-5)
+        assert all(0 < x < 1 for x in b)
+    assert one.tokens == three.tokens > 0
+    assert three.name == protocol
+
+
+@pytest.fixture(scope="module")
+def judge(judge_dir):
+    return load_prm(settings(judge_dir, "llm-judge", batch_size=2))
+
+
+def test_a_solution_without_steps_gets_no_scores(judge):
+    scores = judge.score(["p", "q", "r"], [[], ["one step"], []])
+    assert scores[0] == scores[2] == [] and len(scores[1]) == 1
+    assert judge.score([], []) == []
+
+
+def test_a_trailing_empty_step_is_never_scored(judge):
+    with_blank, without = judge.score(["p", "p"], [["a", "b", "", " \n"], ["a", "b"]])
+    assert with_blank == pytest.approx(without, abs=1e-6)
+
+
+def test_problems_and_step_lists_must_pair_up(judge):
+    with pytest.raises(ValueError, match="2 problems and 1 step lists"):
+        judge.score(["p", "q"], [["a"]])
+
+
+@torch.inference_mode()
+def test_left_truncation_keeps_the_newest_steps_and_backfills_the_lost_ones(trl_dir, capsys):
+    problem, steps = SOLUTIONS[3]  # 4 steps
+    full = load_prm(settings(trl_dir, "token-classification")).layout.encode(problem, steps)
+    cut = full.marks[1] + 1  # just past step 2's position: steps 1 and 2 lose theirs
+    prm = load_prm(settings(trl_dir, "token-classification", max_length=len(full.ids) - cut))
+    scores = prm.score([problem], [steps])[0]
+
+    model = AutoModelForTokenClassification.from_pretrained(trl_dir, dtype=torch.float32)
+    logits = model(torch.tensor([full.ids[cut:]])).logits[0]  # the tail starts again at position 0
+    kept = logits[[m - cut for m in full.marks[2:]]].softmax(-1)[:, 1].tolist()
+    assert scores[2:] == pytest.approx(kept, abs=1e-5)
+    assert scores[:2] == pytest.approx([kept[0], kept[0]], abs=1e-7)  # lost steps take the first kept score
+    assert prm.tokens == len(full.ids) - cut
+    assert "cut from the left" in capsys.readouterr().err
+
+
+def test_a_limit_that_leaves_no_score_position_is_an_error(qwen_dir):
+    prm = load_prm(settings(qwen_dir, "qwen-prm", max_length=2))  # the chat ends `<extra_0><|im_end|>\n`
+    with pytest.raises(SalError, match="max_length` \\(2\\) leaves no step"):
+        prm.score(["p"], [["a"]])
