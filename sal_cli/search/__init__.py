@@ -55,7 +55,7 @@ class SearchSolver:
         self.scored = scored
 
     def solve(self, problems: Iterable[Problem]) -> Iterator[tuple[Problem, dict[str, Any], int]]:
-        agg = self.engine.config.verifier.agg_strategy
+        agg, n = self.engine.config.verifier.agg_strategy, self.engine.config.sampling.n
         for problem, output in self.engine.solve(problems):
-            fields = search_record(output, agg) if self.scored else sample_record(output)
+            fields = search_record(output, agg, n) if self.scored else sample_record(output)
             yield problem, fields, output.stats["total_tokens"]

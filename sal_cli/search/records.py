@@ -24,8 +24,9 @@ def sample_record(output: Output) -> dict[str, Any]:
     }
 
 
-def search_record(output: Output, agg_strategy: str) -> dict[str, Any]:
-    """`sal search`: completions with per-step scores, the best one and the voting columns."""
+def search_record(output: Output, agg_strategy: str, n: int) -> dict[str, Any]:
+    """`sal search`: completions with per-step scores, the best one and the voting columns
+    for budgets up to the run's n (backtracking may finish fewer than n completions)."""
     from sal_cli.grading.voting import vote_columns
 
     nodes = output.nodes
@@ -42,5 +43,5 @@ def search_record(output: Output, agg_strategy: str) -> dict[str, Any]:
         "groups": output.groups,
         "total_tokens": output.stats.get("total_tokens", 0),
         "search_stats": {k: v for k, v in output.stats.items() if k != "total_tokens"},
-        **vote_columns(completions, agg, len(nodes)),
+        **vote_columns(completions, agg, n),
     }
