@@ -59,8 +59,13 @@ def run(
     *,
     overwrite: bool = False,
     quiet: bool = False,
+    selection: tuple[list[Problem], int] | None = None,
 ) -> Outcome:
-    problems, dataset_rows = load_selection(config.data)
+    """Solve the problems `config.data` selects (or `selection`: problems and the size of the
+    dataset they come from) into `folder`, skipping the ones already there."""
+    problems, dataset_rows = selection or load_selection(config.data)
+    if not problems:
+        raise SalError("there are no problems to run", hint="check the dataset slice or the source run")
     store = RunStore(folder, overwrite=overwrite)
     done = store.open(command, to_dict(config))
     todo = [p for p in problems if p.idx not in done]

@@ -30,6 +30,10 @@ TemperatureOpt = Annotated[Optional[float], typer.Option("--temperature", "-t", 
 MaxTokensOpt = Annotated[Optional[int], typer.Option("--max-tokens", help="Most new tokens per completion.")]
 SeedOpt = Annotated[Optional[int], typer.Option("--seed", help="Base seed; every sample's seed derives from it and the row id.")]
 OverwriteOpt = Annotated[bool, typer.Option("--overwrite", help="Delete this run's earlier results and start fresh.")]
+PushOpt = Annotated[
+    Optional[str],
+    typer.Option("--push-to-hub", help="Push the finished run to this Hub dataset repo, as a revision named from its settings."),
+]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display; one summary line for logs.")]
 
 

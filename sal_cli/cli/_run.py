@@ -52,3 +52,24 @@ def run_search(command: str, config: RunConfig, folder: Path, strategy, *, score
         return SearchSolver(Engine(strategy, generator, prm, config, on_round=reporter.round), scored)
 
     return runner.run(command, config, folder, make_solver, overwrite=overwrite, quiet=quiet)
+
+
+def push(folder: Path, repo_id: str | None, overwrite: bool) -> None:
+    """`--push-to-hub REPO`: upload the run as a revision named from its settings (a shard's
+    with its chunk); an existing revision is replaced only with `--overwrite`."""
+    if not repo_id:
+        return
+    import json
+
+    from sal_cli.data import hub_runs
+    from sal_cli.profiles import tomllib
+    from sal_cli.progress import note
+
+    settings = tomllib.loads((folder / "run.toml").read_text(encoding="utf-8"))
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    rows = summary.get("rows")
+    whole = [0, summary.get("dataset_rows")]
+    chunk = tuple(rows) if rows and (settings.get("data", {}).get("shard") or rows != whole) else None
+    revision = hub_runs.revision_name(settings, chunk)
+    where = hub_runs.push_run(folder, repo_id, revision, hub_runs.default_api(), overwrite=overwrite)
+    note(f"pushed `{folder}` to {where}")

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from sal_cli.cli import _options as o
-from sal_cli.cli._run import output_folder, run_search
+from sal_cli.cli._run import output_folder, push, run_search
 from sal_cli.errors import SalError
 
 EPILOG = """Examples:
@@ -34,6 +34,7 @@ def generate(
     output_dir: o.OutputDirOpt = None,
     overwrite: o.OverwriteOpt = False,
     quiet: o.QuietOpt = False,
+    push_to_hub: o.PushOpt = None,
     greedy: Annotated[bool, typer.Option("--greedy", help="One greedy completion per problem (n=1, temperature 0).")] = False,
     temperature: o.TemperatureOpt = None,
     max_tokens: o.MaxTokensOpt = None,
@@ -61,4 +62,5 @@ def generate(
     folder = output_folder(config, f"generate-n{s.n}-t{s.temperature:g}")
     outcome = run_search("generate", config, folder, BestOfN([(s.temperature, s.n)]), scored=False,
                          overwrite=overwrite, quiet=quiet)
+    push(outcome.folder, push_to_hub, overwrite)
     typer.echo(str(outcome.folder))

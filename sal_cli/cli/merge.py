@@ -16,11 +16,15 @@ EPILOG = """Examples:
   sal merge runs/exp/shard-* --missing            # what is missing, and the commands that fill it
 
   sal merge 'runs/exp/shard-*' -o runs/exp/merged --allow-partial
+
+  sal merge --from-hub me/Llama-3.2-1B-Instruct-best_of_n-prm-completions --filter seed-0 -o runs/merged
 """
 
 
 def merge(
-    shards: Annotated[list[str], typer.Argument(help="Shard run folders, or quoted globs such as `'runs/exp/shard-*'`.")],
+    shards: Annotated[
+        Optional[list[str]], typer.Argument(help="Shard run folders, or quoted globs such as `'runs/exp/shard-*'`.")
+    ] = None,
     output_dir: Annotated[
         Optional[str], typer.Option("--output-dir", "-o", help="Folder of the merged run (required unless `--missing`).")
     ] = None,
@@ -32,6 +36,15 @@ def merge(
     ] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a merged run already in the output folder.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the coverage report as JSON on stdout.")] = False,
+    from_hub: Annotated[
+        Optional[str], typer.Option("--from-hub", help="Merge the revisions (branches) of this Hub dataset repo.")
+    ] = None,
+    name_filter: Annotated[
+        str, typer.Option("--filter", help="With `--from-hub`: only revisions whose name contains this, e.g. `seed-0`.")
+    ] = "",
+    push_to_hub: Annotated[
+        Optional[str], typer.Option("--push-to-hub", help="Push the merged run to this Hub dataset repo.")
+    ] = None,
 ) -> None:
     """Merge shard runs (`--shard i/N` or `--start/--end` slices) into one run.
 
@@ -40,11 +53,15 @@ def merge(
     unless `--allow-partial`; other settings are always refused. The merged run evaluates like
     a single one, and re-running its `run.toml` into it fills its gaps.
     """
+    from sal_cli.cli._run import push
     from sal_cli.data.merge import check, fill_commands, read_shard, write_merged
     from sal_cli.errors import SalError
     from sal_cli.progress import note
 
-    folders = _expand(shards)
+    if bool(shards) == bool(from_hub):
+        raise SalError("give shard folders or `--from-hub REPO`, not both or neither",
+                       hint="e.g. `sal merge runs/exp/shard-*` or `sal merge --from-hub me/results --filter seed-0`")
+    folders = _download(from_hub, name_filter, output_dir) if from_hub else _expand(shards)
     report = check([read_shard(folder) for folder in folders])
     if as_json:
         typer.echo(json.dumps({"expected": [report.expected.start, report.expected.stop], "gaps": report.gaps,
@@ -66,8 +83,19 @@ def merge(
         )
     summary = write_merged(report, Path(output_dir), overwrite=overwrite)
     note(f"merged {len(folders)} shards: {summary['problems_done']} problems, status {summary['status']} -> `{output_dir}`")
+    push(Path(output_dir), push_to_hub, overwrite)
     if not as_json:
         typer.echo(output_dir)
+
+
+def _download(repo_id: str, name_filter: str, output_dir: str | None) -> list[Path]:
+    """The matching revisions, downloaded next to the merged run (or to a temporary folder)."""
+    import tempfile
+
+    from sal_cli.data import hub_runs
+
+    base = Path(output_dir).parent / f".{Path(output_dir).name}-shards" if output_dir else Path(tempfile.mkdtemp())
+    return hub_runs.download_runs(repo_id, name_filter, base, hub_runs.default_api())
 
 
 def _expand(patterns: list[str]) -> list[Path]:
@@ -94,6 +122,6 @@ def _render(report) -> None:
         table.add_row(str(shard.folder), shard.shard or "-", rows, f"{len(shard.records)}/{len(shard.rows)}")
     console.print(table)
     for problem in report.problems:
-        console.print(f"- {problem}", markup=False)
+        console.print(f"- {problem}", markup=False, soft_wrap=True)
     if not report.problems:
         console.print("coverage: complete, no overlaps, settings match")

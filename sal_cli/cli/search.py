@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from sal_cli.cli import _options as o
-from sal_cli.cli._run import output_folder, run_search
+from sal_cli.cli._run import output_folder, push, run_search
 
 EPILOG = """Examples:
 
@@ -35,6 +35,7 @@ def search(
     output_dir: o.OutputDirOpt = None,
     overwrite: o.OverwriteOpt = False,
     quiet: o.QuietOpt = False,
+    push_to_hub: o.PushOpt = None,
     temperature: o.TemperatureOpt = None,
     max_tokens: o.MaxTokensOpt = None,
     seed: o.SeedOpt = None,
@@ -77,4 +78,5 @@ def search(
     method = f"{config.search.approach}-n{s.n}-t{s.temperature:g}-seed{s.seed}"
     folder = output_folder(config, config.verifier.prm.removeprefix("embedded:"), method)
     outcome = run_search("search", config, folder, strategy, scored=True, overwrite=overwrite, quiet=quiet)
+    push(outcome.folder, push_to_hub, overwrite)
     typer.echo(str(outcome.folder))

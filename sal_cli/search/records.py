@@ -27,21 +27,28 @@ def sample_record(output: Output) -> dict[str, Any]:
 def search_record(output: Output, agg_strategy: str, n: int) -> dict[str, Any]:
     """`sal search`: completions with per-step scores, the best one and the voting columns
     for budgets up to the run's n (backtracking may finish fewer than n completions)."""
-    from sal_cli.grading.voting import vote_columns
-
     nodes = output.nodes
-    agg = [aggregate(node.scores, agg_strategy) for node in nodes]
-    best = max(range(len(nodes)), key=lambda i: (agg[i], -i)) if nodes else None
-    completions = [node.text for node in nodes]
     return {
         **sample_record(output),
-        "scores": [node.scores for node in nodes],
-        "agg_scores": agg,
-        "pred": completions[best] if best is not None else "",
+        **scored_fields([node.text for node in nodes], [node.scores for node in nodes], agg_strategy, n),
         "temperatures": [node.temperature for node in nodes],
         "finished": [node.stop in FINISHED for node in nodes],
         "groups": output.groups,
         "total_tokens": output.stats.get("total_tokens", 0),
         "search_stats": {k: v for k, v in output.stats.items() if k != "total_tokens"},
+    }
+
+
+def scored_fields(completions: list[str], scores: list[list[float]], agg_strategy: str, n: int) -> dict[str, Any]:
+    """`scores`, `agg_scores`, `pred` (the best-scored completion, first on ties) and the
+    seed's voting columns for budgets up to n (shared by `sal search` and `sal score`)."""
+    from sal_cli.grading.voting import vote_columns
+
+    agg = [aggregate(steps, agg_strategy) for steps in scores]
+    best = max(range(len(agg)), key=lambda i: (agg[i], -i)) if agg else None
+    return {
+        "scores": scores,
+        "agg_scores": agg,
+        "pred": completions[best] if best is not None else "",
         **vote_columns(completions, agg, n),
     }
