@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from sal_cli import __version__
-from sal_cli.cli import generate, profiles
+from sal_cli.cli import evaluate, generate, profiles
 from sal_cli.errors import INTERRUPTED, RUN_FAILED, SalError
 
 app = typer.Typer(
@@ -20,6 +20,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.command("generate", epilog=generate.EPILOG)(generate.generate)
+app.command("evaluate", epilog=evaluate.EPILOG)(evaluate.evaluate)
 app.add_typer(profiles.app, name="profiles")
 
 

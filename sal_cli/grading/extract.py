@@ -22,8 +22,8 @@ _BOX = re.compile(r"\\(?:boxed|fbox)(?![A-Za-z])")
 _PHRASE = re.compile(r"(?i)(?:final answer|the answer|\banswer)\s*(?:is\b\s*:?|:)\s*")
 _MATH = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
 _SENTENCE_END = re.compile(r"\n|\.(?:\s|$)|I hope", re.IGNORECASE)
-_TRAILING_NUMBER = re.compile(r"(?<![\w.^_/{}+-])(?<![^*]\*)(-?\d[\d,]*(?:\.\d+)?)(?:\s*(?:\$|\\\]|\\\)|\*\*|\.))*\s*$")
-_NUMBER_THEN_WORDS = re.compile(r"\s*\\?\$?(-?\d[\d,]*(?:\.\d+)?(?:/\d+)?)\s+[A-Za-z]")
+_TRAILING_NUMBER = re.compile(r"(?<![\w.,^_/{}+-])(?<![^*]\*)(-?\d+(?:,\d{3})*(?:\.\d+)?)(?:\s*(?:\$|\\\]|\\\)|\*\*|\.))*\s*$")
+_NUMBER_THEN_WORDS = re.compile(r"\s*\\?\$?(-?\d+(?:,\d{3})*(?:\.\d+)?(?:/\d+)?),?\s+[A-Za-z]")
 _INT_LIKE = re.compile(r"[+-]?\d+(?:\.0*)?")
 _DECORATION = " \t\n$.:"
 
@@ -115,4 +115,4 @@ def _after_phrase(text: str) -> str | None:
 
 def _trailing_number(text: str) -> str | None:
     match = _TRAILING_NUMBER.search(text[-200:])
-    return match.group(1).rstrip(",") if match else None
+    return match.group(1) if match else None

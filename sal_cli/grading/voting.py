@@ -23,9 +23,9 @@ RULES = ("naive", "weighted", "maj")
 
 
 def budgets(n: int) -> list[int]:
-    """1, 2, 4, ... up to n, and n itself when it is not a power of two."""
+    """1, 2, 4, ... up to n, and n itself when it is not a power of two (none for n < 1)."""
     if n < 1:
-        raise ValueError(f"n must be >= 1, got {n}.")
+        return []
     ks = [1 << i for i in range(n.bit_length()) if 1 << i <= n]
     return ks if ks[-1] == n else [*ks, n]
 

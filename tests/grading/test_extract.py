@@ -20,6 +20,7 @@ COMPLETIONS = [
     ("The answer is x = 5.", "x = 5"),
     ("so x = 18.", "18"),
     ("Adding them, the total is 1,000.", "1,000"),
+    ("So the final answer is 6, which is equal to $\\frac{1}{6}$, which is", "6"),
     ("= -3.5$", "-3.5"),
     ("\\[ x = 12 \\]", "12"),
     ("**42**", "42"),
@@ -31,6 +32,7 @@ NO_ANSWER = [
     "f(x) = x^2",  # an exponent is not an answer
     "x-5",
     "x = 2*3",
+    "the roots are 1,2",  # a list, not a trailing number
     "",
 ]
 

@@ -1,0 +1,204 @@
+"""What `sal evaluate` reads: a run folder of `sal generate`/`sal search`, or a
+search-and-learn-style results file, checked and reduced to what grading needs.
+
+A run folder tells us how it was made (`run.toml`, `summary.json`); a bare file does not,
+so it is read as independent samples unless `--group-size` says its completions come in
+contiguous groups (the seed's DVTS files: the beam width; its beam-search files: n).
+Nothing here writes: `results.jsonl` is only read.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sal_cli.data.store import RESULTS, RUN_TOML, SUMMARY, read_results
+from sal_cli.errors import SalError
+from sal_cli.grading.extract import normalize_gold
+
+FILE_SUFFIXES = (".jsonl", ".json", ".parquet")
+
+
+@dataclass
+class ProblemRecord:
+    """One problem as evaluation needs it; lists have one entry per completion."""
+
+    idx: int
+    gold: str
+    completions: list[str]
+    scores: list[float] | None  # aggregated PRM score; None for unscored runs
+    groups: list[int]  # subsampling unit: a DVTS subtree, the beam-search pool, or itself
+    tokens: list[int] | None
+    pruned_tokens: float  # tokens of pruned branches, per completion (search runs)
+    level: str | None
+    subject: str | None
+
+
+@dataclass
+class Run:
+    """One evaluated input and how it was produced."""
+
+    source: Path  # the folder or file named on the command line
+    results: Path  # the file read
+    out_dir: Path  # where its metrics, grades and plot go
+    label: str  # its name in tables and plots: the approach, `generate`, or the file's name
+    approach: str  # best_of_n, beam_search, dvts, sampling or file
+    greedy: bool  # one completion at temperature 0
+    problems: list[ProblemRecord]
+    n: int = 0  # most completions of a problem
+    group_size: int = 1  # most completions of a group: budgets are multiples of it
+
+    def __post_init__(self) -> None:
+        self.n = max(len(p.completions) for p in self.problems)
+        self.group_size = max(max(Counter(p.groups).values(), default=1) for p in self.problems)
+
+    @property
+    def scored(self) -> bool:
+        return all(p.scores is not None for p in self.problems)
+
+
+def load_run(
+    path: str,
+    *,
+    answer_column: str | None = None,
+    n: int | None = None,
+    group_size: int | None = None,
+    out_dir: Path | None = None,
+) -> Run:
+    """Read and check one run folder or results file (see the module docstring)."""
+    source = Path(path).expanduser()
+    if not source.exists():
+        raise SalError(f"`{path}` does not exist", hint="pass a run folder (with `results.jsonl`) or a results file")
+    if source.is_dir():
+        results = source / RESULTS
+        if not results.is_file():
+            raise SalError(
+                f"`{path}` has no `{RESULTS}`",
+                hint="pass the folder `sal generate` or `sal search` printed, or a .jsonl/.parquet results file",
+            )
+        records = read_results(results)
+        settings = _toml(source / RUN_TOML)
+        command = _json(source / SUMMARY).get("command") or ("search" if records and "scores" in records[0] else "generate")
+        approach = settings.get("search", {}).get("approach", "best_of_n") if command == "search" else "sampling"
+        sampling = settings.get("sampling", {})
+        greedy = command == "generate" and sampling.get("n") == 1 and sampling.get("temperature") == 0
+        answer_column = answer_column or settings.get("data", {}).get("answer_column") or "answer"
+        agg = settings.get("verifier", {}).get("agg_strategy", "last")
+        beam_width = settings.get("search", {}).get("beam_width", 1)
+        label, default_out = ("generate" if command == "generate" else approach), source
+    elif source.suffix.lower() in FILE_SUFFIXES:
+        from sal_cli.data.datasets import _read_local
+
+        results, records = source, [{"idx": i, **row} for i, row in enumerate(_read_local(source))]
+        approach, greedy, agg, beam_width = "file", False, "last", 1
+        answer_column = answer_column or "answer"
+        label, default_out = source.stem, source.with_name(f"{source.stem}-eval")
+    else:
+        raise SalError(f"`{path}` is not a run folder or a {'/'.join(FILE_SUFFIXES)} results file")
+    if not records:
+        raise SalError(f"`{results}` has no result records", hint="finish (or resume) the run first")
+    twice = [idx for idx, count in Counter(r.get("idx") for r in records).items() if count > 1]
+    if twice:
+        raise SalError(f"`{results}` has more than one record for idx {', '.join(map(str, twice[:5]))}",
+                       hint="two runs wrote to one folder; keep one record per problem, or use `--output-dir` per run")
+    groups_of = _default_groups(approach, beam_width, group_size)
+    problems = [_problem(record, results, answer_column, agg, groups_of, group_size is not None, n) for record in records]
+    return Run(source, results, out_dir or default_out, label, approach, greedy and n in (None, 1), problems)
+
+
+def _problem(
+    record: dict[str, Any], where: Path, answer_column: str, agg: str, groups_of, force_groups: bool, n: int | None
+) -> ProblemRecord:
+    idx = record.get("idx")
+    name = f"record idx={idx} of `{where}`"
+    completions = record.get("completions")
+    if not isinstance(completions, list) or not all(isinstance(c, str) for c in completions):
+        raise SalError(
+            f"{name} has no `completions` list" if completions is None else f"{name}: `completions` must be a list of strings",
+            hint="`sal evaluate` reads runs of `sal generate` / `sal search` or files with a `completions` column",
+        )
+    if answer_column not in record:
+        columns = ", ".join(f"`{c}`" for c in record if c != "completions")
+        raise SalError(f"{name} has no reference answer column `{answer_column}`",
+                       hint=f"name it with `--answer-column`; the columns are {columns}")
+    gold = normalize_gold(record[answer_column]) if record[answer_column] is not None else ""
+    if not gold:
+        raise SalError(f"{name} has an empty reference answer (`{answer_column}`)")
+    count = len(completions)
+    if n is not None and n > count:
+        raise SalError(f"{name} has {count} completions, fewer than `--n` {n}", hint=f"use `--n {count}` or less")
+    keep = count if n is None else n
+    scores = _scores(record, name, agg, count)
+    tokens = record.get("completion_tokens")
+    tokens = [int(t) for t in tokens] if isinstance(tokens, list) and len(tokens) == count else None
+    total = record.get("total_tokens")
+    pruned = max(0, total - sum(tokens)) / count if isinstance(total, int) and tokens and count else 0.0
+    groups = record.get("groups")
+    stored = isinstance(groups, list) and len(groups) == count and not force_groups
+    groups = list(groups) if stored else groups_of(count)
+    return ProblemRecord(
+        idx=int(idx) if idx is not None else 0,
+        gold=gold,
+        completions=completions[:keep],
+        scores=scores[:keep] if scores is not None else None,
+        groups=groups[:keep],
+        tokens=tokens[:keep] if tokens is not None else None,
+        pruned_tokens=pruned,
+        level=_label(record.get("level")),
+        subject=_label(record.get("subject")),
+    )
+
+
+def _scores(record: dict[str, Any], name: str, agg: str, count: int) -> list[float] | None:
+    """`agg_scores`, else `scores` (per-step lists) aggregated the run's way; None if neither."""
+    if "agg_scores" in record:
+        scores = record["agg_scores"]
+    elif "scores" in record:
+        from sal_cli.prms.base import aggregate
+
+        steps = record["scores"]
+        if not isinstance(steps, list):
+            raise SalError(f"{name}: `scores` must hold one list of step scores per completion")
+        scores = [aggregate(s, agg) if isinstance(s, list) else s for s in steps]
+    else:
+        return None
+    if not isinstance(scores, list) or len(scores) != count:
+        raise SalError(f"{name}: scores must have one value per completion ({count})")
+    if not all(isinstance(s, (int, float)) and math.isfinite(s) for s in scores):
+        raise SalError(f"{name}: scores must be finite numbers")
+    return [float(s) for s in scores]
+
+
+def _default_groups(approach: str, beam_width: int, group_size: int | None):
+    """Groups for records that do not store them: the seed's layout of each approach."""
+    if group_size:
+        return lambda count: [i // group_size for i in range(count)]
+    if approach == "beam_search":
+        return lambda count: [0] * count
+    if approach == "dvts":
+        return lambda count: [i // beam_width for i in range(count)]
+    return lambda count: list(range(count))
+
+
+def _label(value: Any) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+def _toml(path: Path) -> dict[str, Any]:
+    from sal_cli.profiles import tomllib
+
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return {}
+
+
+def _json(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return {}
