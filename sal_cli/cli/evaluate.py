@@ -71,7 +71,8 @@ def evaluate(
     for (run, metrics), label in zip(results, names):
         report.write_run(run, metrics)
         if not no_plot:
-            _plot([(label, metrics)], run.out_dir / "accuracy.png", title=f"{label} ({run.source.name})")
+            title = label if label == run.source.name else f"{label} ({run.source.name})"
+            _plot([(label, metrics)], run.out_dir / "accuracy.png", title)
     if not single:
         folder = out or _common_parent([run.out_dir for run, _ in results])
         report.write_comparison(results, names, folder)

@@ -9,6 +9,8 @@ A completion's answer is, in order of trust:
 3. a number the completion ends with ("... so she pays 18 dollars." does not end with
    one, "... = 18." does).
 
+Only the box counts in a completion cut off by the token budget.
+
 Nothing found is `None` (counted as `no_answer`), never `""`, so that "no answer" can
 never win a vote or match an empty reference.
 """
@@ -28,9 +30,13 @@ _INT_LIKE = re.compile(r"[+-]?\d+(?:\.0*)?")
 _DECORATION = " \t\n$.:"
 
 
-def extract_answer(text: str) -> str | None:
-    """The final answer of one completion (see the module docstring), or None."""
-    for find in (_last_box, _after_phrase, _trailing_number):
+def extract_answer(text: str, cut_off: bool = False) -> str | None:
+    """The final answer of one completion (see the module docstring), or None.
+
+    A completion `cut_off` by the token budget counts only with a complete box: the last
+    number or "answer is" of a text that stops mid-thought is not its answer.
+    """
+    for find in (_last_box,) if cut_off else (_last_box, _after_phrase, _trailing_number):
         answer = find(text)
         if answer:
             return answer

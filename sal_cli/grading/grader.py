@@ -24,7 +24,7 @@ from sal_cli.grading.equivalence import equivalent, group_answers
 from sal_cli.grading.extract import extract_answer
 from sal_cli.grading.runs import Run
 
-GRADER_VERSION = "1"  # bump when extraction or equivalence changes what a grade is
+GRADER_VERSION = "2"  # bump when extraction or equivalence changes what a grade is
 GRADES = "grades.jsonl"
 KEY = ".grades.key"
 SERIAL_BELOW = 16  # fewer problems than this are graded in-process: a pool costs more
@@ -41,9 +41,11 @@ class Graded:
     correct: list[bool]  # each completion's own answer against the reference
 
 
-def grade_problem(gold: str, completions: Sequence[str]) -> Graded:
-    """Grade one problem's completions against its (normalised) reference answer."""
-    answers = [extract_answer(text) for text in completions]
+def grade_problem(gold: str, completions: Sequence[str], cut_off: Sequence[bool] = ()) -> Graded:
+    """Grade one problem's completions against its (normalised) reference answer;
+    `cut_off[i]` marks a completion that ran out of tokens (see `extract_answer`)."""
+    cut = list(cut_off) or [False] * len(completions)
+    answers = [extract_answer(text, stopped) for text, stopped in zip(completions, cut)]
     classes, class_answers = group_answers(answers)
     return Graded(
         answers=answers,
@@ -70,17 +72,15 @@ def grade_run(
         cached = _load(run, key)
         if cached is not None:
             return cached
-    jobs = [(p.gold, p.completions) for p in run.problems]
+    jobs = [(p.gold, p.completions, p.cut_off) for p in run.problems]
     with (bar or _no_bar)(len(jobs)) as advance:
         graded = grade_all(jobs, workers=workers, advance=advance)
     _save(run, key, graded)
     return graded
 
 
-def grade_all(
-    jobs: Sequence[tuple[str, Sequence[str]]], *, workers: int, advance: Callable[[int], None] = lambda _: None
-) -> list[Graded]:
-    """`grade_problem` over (gold, completions) jobs, in input order, on `workers` processes."""
+def grade_all(jobs: Sequence[tuple], *, workers: int, advance: Callable[[int], None] = lambda _: None) -> list[Graded]:
+    """`grade_problem` over (gold, completions[, cut_off]) jobs, in input order, on `workers` processes."""
     if workers <= 1 or len(jobs) < SERIAL_BELOW:
         results = []
         for job in jobs:
@@ -99,7 +99,7 @@ def grade_all(
     return results
 
 
-def _grade_job(job: tuple[str, Sequence[str]]) -> Graded:
+def _grade_job(job: tuple) -> Graded:
     return grade_problem(*job)
 
 

@@ -8,7 +8,6 @@ subset seeds. matplotlib is imported here only, headless (Agg).
 
 from __future__ import annotations
 
-from collections import defaultdict
 from pathlib import Path
 
 from sal_cli.grading.metrics import Metrics
@@ -25,25 +24,33 @@ def plot_accuracy(curves: list[tuple[str, Metrics]], path: Path, title: str = ""
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    labels = list(dict.fromkeys(label for label, _ in curves))
     rules = [r for r in RULES if any(name.startswith(f"{r}@") for _, m in curves for name in m.names)]
-    single = len({label for label, _ in curves}) == 1
-    panels = [None] if single else rules
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4.2), squeeze=False, sharey=True)
-    for ax, panel in zip(axes[0], panels):
-        lines = [(rule, rule) for rule in rules] if single else [(label, panel) for label in dict.fromkeys(l for l, _ in curves)]
-        for name, rule in lines:
-            ks, mean, std = _points(curves if single else [c for c in curves if c[0] == name], rule)
-            if ks:
-                ax.plot(ks, mean, marker="o", label=name)
-                ax.fill_between(ks, [m - s for m, s in zip(mean, std)], [m + s for m, s in zip(mean, std)], alpha=0.2)
-        all_ks = sorted({k for _, m in curves for k in m.ks})
+    if len(labels) == 1:  # (panel title, [(line name, its runs, its rule)])
+        panels = [(title, [(rule, curves, rule) for rule in rules])]
+    else:
+        panels = [(TITLES[rule], [(label, [c for c in curves if c[0] == label], rule) for label in labels])
+                  for rule in rules]
+    columns = min(2, len(panels))
+    rows = -(-len(panels) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(6 * columns, 4.3 * rows), squeeze=False)
+    ks = sorted({k for _, m in curves for k in m.ks})
+    for ax, (heading, lines) in zip(axes.flat, panels):
+        top = 10.0
+        for name, runs, rule in lines:
+            xs, mean, std = _points(runs, rule)
+            if xs:
+                ax.plot(xs, mean, marker="o", label=name)
+                ax.fill_between(xs, [m - s for m, s in zip(mean, std)], [m + s for m, s in zip(mean, std)], alpha=0.2)
+                top = max(top, *(m + s + 5 for m, s in zip(mean, std)))
         ax.set_xscale("log", base=2)
-        ax.set_xticks(all_ks, [str(k) for k in all_ks])
-        ax.set_xlabel("number of generations per problem (n)")
-        ax.set_title(title if single else TITLES[panel])
+        ax.set_xticks(ks, [str(k) for k in ks])
+        ax.set_ylim(0, min(100, top))
+        ax.set(title=heading, xlabel="generations per problem (n)", ylabel="accuracy (%)")
         ax.grid(alpha=0.3)
         ax.legend(fontsize="small")
-    axes[0][0].set_ylabel("accuracy (%)")
+    for ax in axes.flat[len(panels):]:
+        ax.set_visible(False)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
@@ -51,7 +58,7 @@ def plot_accuracy(curves: list[tuple[str, Metrics]], path: Path, title: str = ""
 
 def _points(curves: list[tuple[str, Metrics]], rule: str) -> tuple[list[int], list[float], list[float]]:
     """(k, accuracy %, std %) of one rule over the given runs, by increasing k."""
-    points: dict[int, tuple[float, float]] = defaultdict(tuple)
+    points: dict[int, tuple[float, float]] = {}
     for _, metrics in curves:
         for k in metrics.ks:
             name = f"{rule}@{k}"

@@ -107,21 +107,25 @@ def csv_text(results: list[tuple[Run, Metrics]], names: list[str]) -> str:
 
 
 def print_tables(results: list[tuple[Run, Metrics]], names: list[str]) -> None:
-    """Accuracy (%) +/- std per budget for every run in one table, then each run's
-    breakdown by level and subject at its largest budget."""
+    """Accuracy (%) +/- std per budget for every run in one table; for one run, its
+    breakdown by level and subject at its largest budget too."""
+    from rich import box
     from rich.table import Table
 
     from sal_cli.progress import console
 
     several = len(results) > 1
-    table = Table(title="accuracy (%) by budget n, mean ± std over subset seeds", title_justify="left")
+    seeds = sorted({m.seeds for _, m in results})
+    console.print(f"accuracy % by budget n (mean±std over {'/'.join(map(str, seeds))} seeds); "
+                  "no ans.: maj@n found no answer")
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     if several:
-        table.add_column("run")
+        table.add_column("run", no_wrap=True)
     table.add_column("n", justify="right")
     rules = [r for r in RULE_COLUMNS if any(f"{r}@{m.ks[0]}" in m.names for _, m in results)]
     for rule in rules:
-        table.add_column(f"{rule}@n" if rule != "pass" else "pass@n", justify="right")
-    table.add_column("no answer", justify="right")
+        table.add_column(rule, justify="right")
+    table.add_column("no ans.", justify="right")
     table.add_column("tokens", justify="right")
     for (run, metrics), label in zip(results, names):
         for k in metrics.ks:
@@ -135,10 +139,10 @@ def print_tables(results: list[tuple[Run, Metrics]], names: list[str]) -> None:
         if "greedy" in metrics.names:
             console.print(f"{label}: greedy {_cell(metrics.overall, 'greedy')}% "
                           f"(no answer {_percent(metrics.overall.no_answer['greedy'])}%)")
-    for (run, metrics), label in zip(results, names):
         for title, groups in (("level", metrics.by_level), ("subject", metrics.by_subject)):
-            if groups:
-                console.print(_breakdown(f"{label}: accuracy (%) by {title} at n={metrics.ks[-1]}", groups, metrics, rules))
+            if groups and not several:  # several runs: breakdowns are in their metrics.json/csv
+                console.print(f"{label}: accuracy % by {title} at n={metrics.ks[-1]}")
+                console.print(_breakdown(title, groups, metrics, rules))
 
 
 def summary_line(run: Run, metrics: Metrics, label: str) -> str:
@@ -169,13 +173,14 @@ def progress_bar(description: str, quiet: bool) -> Callable[[int], ContextManage
     return bar
 
 
-def _breakdown(title: str, groups: dict[str, Scope], metrics: Metrics, rules: list[str]):
+def _breakdown(column: str, groups: dict[str, Scope], metrics: Metrics, rules: list[str]):
+    from rich import box
     from rich.table import Table
 
     k = metrics.ks[-1]
-    table = Table(title=title, title_justify="left")
-    for column in ("group", "problems", *(f"{rule}@{k}" for rule in rules)):
-        table.add_column(column, justify="left" if column == "group" else "right")
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for name in (column, "problems", *(f"{rule}@{k}" for rule in rules)):
+        table.add_column(name, justify="left" if name == column else "right")
     for key, scope in groups.items():
         table.add_row(key, str(scope.num_entries), *(_cell(scope, f"{rule}@{k}") for rule in rules))
     return table
@@ -193,7 +198,7 @@ def _cell(scope: Scope, name: str) -> str:
     if name not in scope.accuracy:
         return "-"
     std = scope.std[name]
-    return f"{100 * scope.accuracy[name]:.1f}" + (f" ± {100 * std:.1f}" if std else "")
+    return f"{100 * scope.accuracy[name]:.1f}" + (f"±{100 * std:.1f}" if std else "")
 
 
 def _percent(value: float | None) -> str:

@@ -32,6 +32,7 @@ class ProblemRecord:
     completions: list[str]
     scores: list[float] | None  # aggregated PRM score; None for unscored runs
     groups: list[int]  # subsampling unit: a DVTS subtree, the beam-search pool, or itself
+    cut_off: list[bool]  # ran out of tokens: only a complete box counts as its answer
     tokens: list[int] | None
     pruned_tokens: float  # tokens of pruned branches, per completion (search runs)
     level: str | None
@@ -146,6 +147,7 @@ def _problem(
         completions=completions[:keep],
         scores=scores[:keep] if scores is not None else None,
         groups=groups[:keep],
+        cut_off=_cut_off(record, count)[:keep],
         tokens=tokens[:keep] if tokens is not None else None,
         pruned_tokens=pruned,
         level=_label(record.get("level")),
@@ -171,6 +173,17 @@ def _scores(record: dict[str, Any], name: str, agg: str, count: int) -> list[flo
     if not all(isinstance(s, (int, float)) and math.isfinite(s) for s in scores):
         raise SalError(f"{name}: scores must be finite numbers")
     return [float(s) for s in scores]
+
+
+def _cut_off(record: dict[str, Any], count: int) -> list[bool]:
+    """Which completions ran out of tokens: search's `finished`, else `finish_reasons`
+    `length`/`unfinished`; a file without either is taken as finished."""
+    finished, reasons = record.get("finished"), record.get("finish_reasons")
+    if isinstance(finished, list) and len(finished) == count:
+        return [not bool(f) for f in finished]
+    if isinstance(reasons, list) and len(reasons) == count:
+        return [r in ("length", "unfinished") for r in reasons]
+    return [False] * count
 
 
 def _default_groups(approach: str, beam_width: int, group_size: int | None):

@@ -73,7 +73,7 @@ def test_evaluate_reports_hand_computed_numbers(sal, dvts_run):
     assert grades[0]["answers"] == ["5", "5.0", "6", None] and grades[0]["correct"] == [True, True, False, False]
     assert grades[3]["gold"] == "25" and grades[3]["answers"][3] == "25"
     assert (dvts_run / "results.jsonl").read_bytes() == before
-    assert "accuracy (%)" in err and "Algebra" in err
+    assert "accuracy % by budget n" in err and "Algebra" in err
 
 
 def test_second_evaluation_reuses_grades(sal, dvts_run, monkeypatch):
@@ -87,14 +87,16 @@ def test_second_evaluation_reuses_grades(sal, dvts_run, monkeypatch):
 
 
 def test_overlay_of_several_runs(sal, dvts_run, tmp_path):
-    greedy = [{"idx": i, "answer": r["answer"], "completions": r["completions"][:1], "completion_tokens": [7]}
-              for i, r in enumerate(DVTS)]
+    greedy = [{"idx": i, "answer": r["answer"], "completions": r["completions"][:1], "completion_tokens": [7],
+               "finish_reasons": ["stop"]} for i, r in enumerate(DVTS)]
+    greedy[3]["completions"], greedy[3]["finish_reasons"] = ["so it is 25"], ["length"]  # cut off: no answer
     gen = write_run(tmp_path / "greedy", greedy, "generate", "[sampling]\nn = 1\ntemperature = 0.0\n")
     code, out, err = sal("evaluate", str(dvts_run), str(gen), "--format", "json", "-o", str(tmp_path / "cmp"))
     assert code == 0, err
     runs = json.loads(out)["runs"]
     assert [r["label"] for r in runs] == ["dvts", "generate"]
-    assert runs[1]["overall"] == {"maj@1": 0.75, "pass@1": 0.75, "greedy": 0.75}  # all but problem 2
+    assert runs[1]["overall"] == {"maj@1": 0.5, "pass@1": 0.5, "greedy": 0.5}  # problems 0 and 1
+    assert runs[1]["no_answer"]["greedy"] == 0.5
     assert {p.name for p in (tmp_path / "cmp").iterdir()} == {"comparison.png", "comparison.csv", "comparison.json"}
     assert (gen / "metrics.json").exists()
 

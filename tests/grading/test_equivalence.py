@@ -104,6 +104,7 @@ PAIRS = [
     (r"\begin{pmatrix} -1 & 0 \\ 0 & -1 \end{pmatrix}", r"\begin{pmatrix}-1&0\\0&-1\end{pmatrix}", True),
     (r"\begin{pmatrix} -2 \\ -14 \\ -7 \end{pmatrix}", r"\begin{pmatrix} -2 \\ 14 \\ -7 \end{pmatrix}", False),
     (r"\begin{pmatrix} 1/5 \\ -18/5 \end{pmatrix}", r"\begin{pmatrix} 0.2 \\ -3.6 \end{pmatrix}", True),
+    (r"\begin{pmatrix} -7 \\ 16 \\ 5 \end{pmatrix}", r"-\begin{pmatrix} -7 \\ 16 \\ 5 \end{pmatrix}", False),
     # units
     (r"5.4 \text{ cents}", "5.4", True),
     (r"5.4 \text{ cents}", "4.5", False),
@@ -131,6 +132,7 @@ PAIRS = [
     ("58,500", "58500", True),
     (r"\$32,\!348", "32,348", True),
     ("1,000", "1000", True),
+    ("58,500", "58, 500", False),  # with a space it is a list of two numbers
     # scientific notation
     ("1200", "1.2e3", True),
     ("1200", r"1.2 \times 10^3", True),
@@ -168,7 +170,8 @@ def test_table_is_large_and_has_both_outcomes():
 
 
 def test_canonical_drops_only_what_never_changes_meaning():
-    assert canonical(r"\left( 3, \frac{\pi}{2} \right)") == r"(3,\frac{\pi}{2})"
+    assert canonical(r"\left( 3, \frac{\pi}{2} \right)") == r"(3, \frac{\pi}{2})"
+    assert canonical("58, 500") != canonical("58,500")  # a list is not a number
     assert canonical(r"\cot x") == r"\cot x"  # a command keeps the space before its argument
     assert canonical(r"\$18.90") == "18.90"
     assert canonical(r"\text{Evelyn}") == "Evelyn"

@@ -47,6 +47,12 @@ def test_no_answer_is_none(text):
     assert extract_answer(text) is None
 
 
+def test_a_cut_off_completion_counts_only_with_a_box():
+    assert extract_answer("The cosine of 360", cut_off=True) is None
+    assert extract_answer("So the answer is $f(x", cut_off=True) is None
+    assert extract_answer("We get \\boxed{5}, and then", cut_off=True) == "5"
+
+
 @pytest.mark.parametrize(
     ("value", "expected"),
     [("025", "25"), (27.0, "27"), (70, "70"), (0.15, "0.15"), ("27.5", "27.5"), ("-0", "0"), (" 3 ", "3"),

@@ -16,7 +16,8 @@ B = "\\boxed{{{}}}".format
 
 def problem(idx, gold, completions, scores=None, groups=None, tokens=None, level=None, subject=None, pruned=0.0):
     groups = groups if groups is not None else list(range(len(completions)))
-    return ProblemRecord(idx, gold, completions, scores, groups, tokens, pruned, level, subject)
+    return ProblemRecord(idx, gold, completions, scores, groups, [False] * len(completions), tokens, pruned, level,
+                         subject)
 
 
 def make_run(problems, approach="best_of_n", greedy=False):
