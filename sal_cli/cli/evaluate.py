@@ -102,6 +102,10 @@ def _common_parent(folders: list[Path]) -> Path:
 
 
 def _plot(curves, path: Path, title: str = "") -> None:
-    from sal_cli.grading.plot import plot_accuracy
+    try:
+        from sal_cli.grading.plot import plot_accuracy
 
-    plot_accuracy(curves, path, title)
+        plot_accuracy(curves, path, title)
+    except ImportError:
+        raise SalError("drawing `accuracy.png` needs matplotlib (metrics are written)",
+                       hint="`pip install matplotlib`, or pass `--no-plot`", exit_code=1) from None

@@ -62,6 +62,21 @@ class Run:
         return all(p.scores is not None for p in self.problems)
 
 
+@dataclass
+class _Origin:
+    """How a results file was produced, as far as its folder (or its name) tells."""
+
+    results: Path
+    records: list[dict[str, Any]]
+    label: str
+    approach: str
+    greedy: bool
+    answer_column: str
+    agg_strategy: str  # how per-step `scores` become one score when `agg_scores` is missing
+    beam_width: int
+    out_dir: Path
+
+
 def load_run(
     path: str,
     *,
@@ -75,51 +90,66 @@ def load_run(
     if not source.exists():
         raise SalError(f"`{path}` does not exist", hint="pass a run folder (with `results.jsonl`) or a results file")
     if source.is_dir():
-        results = source / RESULTS
-        if not results.is_file():
-            raise SalError(
-                f"`{path}` has no `{RESULTS}`",
-                hint="pass the folder `sal generate` or `sal search` printed, or a .jsonl/.parquet results file",
-            )
-        records = read_results(results)
-        settings = _toml(source / RUN_TOML)
-        command = _json(source / SUMMARY).get("command") or ("search" if records and "scores" in records[0] else "generate")
-        approach = settings.get("search", {}).get("approach", "best_of_n") if command == "search" else "sampling"
-        sampling = settings.get("sampling", {})
-        greedy = command == "generate" and sampling.get("n") == 1 and sampling.get("temperature") == 0
-        answer_column = answer_column or settings.get("data", {}).get("answer_column") or "answer"
-        agg = settings.get("verifier", {}).get("agg_strategy", "last")
-        beam_width = settings.get("search", {}).get("beam_width", 1)
-        label, default_out = ("generate" if command == "generate" else approach), source
+        origin = _folder(source, answer_column)
     elif source.suffix.lower() in FILE_SUFFIXES:
-        from sal_cli.data.datasets import _read_local
-
-        results, records = source, [{"idx": i, **row} for i, row in enumerate(_read_local(source))]
-        approach, greedy, agg, beam_width = "file", False, "last", 1
-        answer_column = answer_column or "answer"
-        label, default_out = source.stem, source.with_name(f"{source.stem}-eval")
+        origin = _file(source, answer_column)
     else:
         raise SalError(f"`{path}` is not a run folder or a {'/'.join(FILE_SUFFIXES)} results file")
+    records = origin.records
     if not records:
-        raise SalError(f"`{results}` has no result records", hint="finish (or resume) the run first")
+        raise SalError(f"`{origin.results}` has no result records", hint="finish (or resume) the run first")
     twice = [idx for idx, count in Counter(r.get("idx") for r in records).items() if count > 1]
     if twice:
-        raise SalError(f"`{results}` has more than one record for idx {', '.join(map(str, twice[:5]))}",
+        raise SalError(f"`{origin.results}` has more than one record for idx {', '.join(map(str, twice[:5]))}",
                        hint="two runs wrote to one folder; keep one record per problem, or use `--output-dir` per run")
-    groups_of = _default_groups(approach, beam_width, group_size)
-    problems = [_problem(record, results, answer_column, agg, groups_of, group_size is not None, n) for record in records]
-    return Run(source, results, out_dir or default_out, label, approach, greedy and n in (None, 1), problems)
+    groups_of = _default_groups(origin.approach, origin.beam_width, group_size)
+    problems = [_problem(r, origin, groups_of, group_size is not None, n) for r in records]
+    return Run(source, origin.results, out_dir or origin.out_dir, origin.label, origin.approach,
+               origin.greedy and n in (None, 1), problems)
 
 
-def _problem(
-    record: dict[str, Any], where: Path, answer_column: str, agg: str, groups_of, force_groups: bool, n: int | None
-) -> ProblemRecord:
-    idx = record.get("idx")
-    name = f"record idx={idx} of `{where}`"
-    completions = record.get("completions")
-    if not isinstance(completions, list) or not all(isinstance(c, str) for c in completions):
+def _folder(folder: Path, answer_column: str | None) -> _Origin:
+    results = folder / RESULTS
+    if not results.is_file():
         raise SalError(
-            f"{name} has no `completions` list" if completions is None else f"{name}: `completions` must be a list of strings",
+            f"`{folder}` has no `{RESULTS}`",
+            hint="pass the folder `sal generate` or `sal search` printed, or a .jsonl/.parquet results file",
+        )
+    records = read_results(results)
+    settings = _toml(folder / RUN_TOML)
+    search, sampling = settings.get("search", {}), settings.get("sampling", {})
+    command = _json(folder / SUMMARY).get("command") or ("search" if records and "scores" in records[0] else "generate")
+    approach = search.get("approach", "best_of_n") if command == "search" else "sampling"
+    return _Origin(
+        results=results,
+        records=records,
+        label="generate" if command == "generate" else approach,
+        approach=approach,
+        greedy=command == "generate" and sampling.get("n") == 1 and sampling.get("temperature") == 0,
+        answer_column=answer_column or settings.get("data", {}).get("answer_column") or "answer",
+        agg_strategy=settings.get("verifier", {}).get("agg_strategy", "last"),
+        beam_width=search.get("beam_width", 1),
+        out_dir=folder,
+    )
+
+
+def _file(path: Path, answer_column: str | None) -> _Origin:
+    """A search-and-learn-style file: rows are problems; its own order gives `idx`."""
+    from sal_cli.data.datasets import _read_local
+
+    records = [{"idx": i, **row} for i, row in enumerate(_read_local(path))]
+    return _Origin(path, records, path.stem, "file", False, answer_column or "answer", "last", 1,
+                   path.with_name(f"{path.stem}-eval"))
+
+
+def _problem(record: dict[str, Any], origin: _Origin, groups_of, force_groups: bool, n: int | None) -> ProblemRecord:
+    idx, answer_column = record.get("idx"), origin.answer_column
+    name = f"record idx={idx} of `{origin.results}`"
+    completions = record.get("completions")
+    if not isinstance(completions, list) or not all(isinstance(c, str) for c in completions) or not completions:
+        problem = "has no `completions` list" if completions is None else "needs a non-empty list of strings in `completions`"
+        raise SalError(
+            f"{name} {problem}",
             hint="`sal evaluate` reads runs of `sal generate` / `sal search` or files with a `completions` column",
         )
     if answer_column not in record:
@@ -133,16 +163,16 @@ def _problem(
     if n is not None and n > count:
         raise SalError(f"{name} has {count} completions, fewer than `--n` {n}", hint=f"use `--n {count}` or less")
     keep = count if n is None else n
-    scores = _scores(record, name, agg, count)
+    scores = _scores(record, name, origin.agg_strategy, count)
     tokens = record.get("completion_tokens")
     tokens = [int(t) for t in tokens] if isinstance(tokens, list) and len(tokens) == count else None
     total = record.get("total_tokens")
-    pruned = max(0, total - sum(tokens)) / count if isinstance(total, int) and tokens and count else 0.0
+    pruned = max(0, total - sum(tokens)) / count if isinstance(total, int) and tokens else 0.0
     groups = record.get("groups")
     stored = isinstance(groups, list) and len(groups) == count and not force_groups
     groups = list(groups) if stored else groups_of(count)
     return ProblemRecord(
-        idx=int(idx) if idx is not None else 0,
+        idx=int(idx),
         gold=gold,
         completions=completions[:keep],
         scores=scores[:keep] if scores is not None else None,

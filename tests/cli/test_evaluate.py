@@ -113,6 +113,18 @@ def test_a_seed_style_file_evaluates_with_groups(sal, tmp_path):
     assert (tmp_path / "seed-eval" / "metrics.json").exists()
 
 
+def test_a_parquet_file_evaluates_with_n_and_answer_column(sal, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = {"question": ["q0", "q1"], "final": ["025", "x=2"], "completions": [[B(25), B(24)], [B(2), B(3)]]}
+    pq.write_table(pa.table(rows), tmp_path / "runs.parquet")
+    code, out, err = sal("evaluate", str(tmp_path / "runs.parquet"), "--answer-column", "final", "--n", "1",
+                         "--format", "json", "--no-plot", "-q")
+    assert code == 0, err
+    assert json.loads(out)["overall"] == {"maj@1": 1.0, "pass@1": 1.0}
+
+
 def bad(tmp_path: Path, name: str, records) -> str:
     """A folder named `name` holding `records` (no results file when None)."""
     folder = tmp_path / name
