@@ -11,7 +11,8 @@ decision is cached by (gold, pred) pair:
   equal are the same; integers and fractions that differ are not;
 - two values further apart than math-verify's tolerance (6 decimals; 1e-6 relative for
   large values) are not the same: numeric answers are valued in plain Python
-  (`numeric.py`) or by sympy, expressions in variables at one fixed point.
+  (`numeric.py`) or by sympy, expressions in variables at one fixed point;
+- a number is never a tuple, a set of two or more, an interval, a matrix or a letter.
 
 A match is always exact or math-verify's; the shortcuts only rule matches out.
 
@@ -44,6 +45,8 @@ _INT = re.compile(r"[+-]?\d+")
 _DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _FRACTION = re.compile(r"([+-]?)(?:\\frac\{(\d+)\}\{(\d+)\}|\\frac(\d)(\d)|(\d+)/(\d+))")
 _THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+_ASSIGNMENT = re.compile(r"[A-Za-z]=([^=<>]+)")
+_DEGREES = re.compile(r"\^\{?\\circ\}?$")
 _SCIENTIFIC = re.compile(r"([+-]?(?:\d+\.?\d*|\.\d+))[eE]([+-]?\d+)")
 
 
@@ -101,6 +104,9 @@ def _equivalent(gold: str, pred: str) -> bool:
     value_a, value_b = _value(gold), _value(pred)
     if value_a is not None and value_b is not None and _far_apart(value_a, value_b):
         return False
+    kinds = {_kind(gold), _kind(pred)}
+    if "number" in kinds and kinds & {"collection", "letter"}:
+        return False  # math-verify never equates a number with a tuple, set, interval, matrix or letter
     return _verify(gold, pred)
 
 
@@ -140,10 +146,12 @@ def _value(text: str) -> complex | None:
     where math-verify has rules of its own (relations, sets, tuples, matrices, a bare
     symbol such as a choice letter, `%`) or nothing parses."""
     canon = _canonical(text)
-    plain = _plain_number(canon)
+    assignment = _ASSIGNMENT.fullmatch(canon)  # math-verify compares `x=9` with a number by its 9
+    number = _DEGREES.sub("", assignment.group(1) if assignment else canon)  # and `90^\circ` as 90
+    plain = _plain_number(number)
     if plain is not None:
         return complex(plain[0])
-    quick = numeric_value(canon)
+    quick = numeric_value(number)
     if quick is not None:
         return complex(quick)
     parsed = _parse(text)
@@ -160,6 +168,24 @@ def _value(text: str) -> complex | None:
     except Exception:  # sympy fails in many ways on odd input (RecursionError, KeyError...): no shortcut
         return None
     return None if cmath.isnan(value) else value
+
+
+@lru_cache(maxsize=1 << 16)
+def _kind(text: str) -> str | None:
+    """`number` for a number read without sympy; `collection` for a tuple, set or list of
+    two or more, an interval or a matrix; `letter` for a bare symbol (`C`, `\\text{east}`)."""
+    canon = _canonical(text)
+    if _plain_number(canon) is not None or numeric_value(canon) is not None:
+        return "number"
+    parsed = _parse(text)
+    if not parsed:
+        return None
+    sympy, expr = _sympy(), parsed[0]
+    if isinstance(expr, (sympy.FiniteSet, sympy.Tuple)):
+        return "collection" if len(expr) >= 2 else None
+    if isinstance(expr, (sympy.Interval, sympy.Union, sympy.MatrixBase)):
+        return "collection"
+    return "letter" if isinstance(expr, sympy.Symbol) else None
 
 
 def _coordinate(name: str) -> float:

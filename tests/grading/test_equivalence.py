@@ -92,6 +92,8 @@ PAIRS = [
     ("3, 5, 7", "7,5,3", True),
     ("3, 5, 7", "3, 5", False),
     ("-2,1", "-2", False),
+    (r"\{5\}", "5", True),  # a set of one is its element
+    ("(3,4)", "3", False),  # a number is never an interval, tuple, matrix or letter
     # tuples
     ("(6,31,-1)", "(6, 31, -1)", True),
     ("(6,31,-1)", "(6,-1,31)", False),
@@ -113,6 +115,8 @@ PAIRS = [
     # equations and assignments
     ("x=5", "5", True),
     ("5", "x=5", True),
+    ("x = 9", "85", False),
+    ("85", "x = 9", False),
     ("y = 2x + 3", "2x+3", True),
     ("y = -2x", "y=-2x", True),
     ("y = 2x + 3", "y = 2x - 3", False),
@@ -124,6 +128,7 @@ PAIRS = [
     (r"\text{(C)}", "C", True),
     (r"\text{(C)}", "(C)", True),
     (r"\text{(C)}", r"\text{(B)}", False),
+    (r"\text{(C)}", "3", False),
     (r"\text{even}", r"\text{odd}", False),
     (r"\text{ellipse}", "ellipse", True),
     # thousands separators
