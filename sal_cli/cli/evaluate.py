@@ -62,6 +62,8 @@ def evaluate(
     single = len(runs) == 1
     loaded = [load_run(path, answer_column=answer_column, n=n, group_size=group_size, out_dir=out if single else None)
               for path in runs]  # every input checked before any is graded
+    for run in loaded:
+        _check_writable(run.out_dir)
     results = []
     for run in loaded:
         graded = grade_run(run, workers=workers or os.cpu_count() or 1, regrade=regrade,
@@ -93,6 +95,16 @@ def _check(*, seeds: int, n: int | None, group_size: int | None, workers: int | 
             raise SalError(f"`{flag}` must be >= 1, got {value}")
     if fmt not in ("table", "json"):
         raise SalError(f"`--format` must be `table` or `json`, got `{fmt}`")
+
+
+def _check_writable(folder: Path) -> None:
+    hint = "evaluate that run alone with `--output DIR`"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SalError(f"cannot create `{folder}` for the outputs: {exc.strerror}", hint=hint) from None
+    if not os.access(folder, os.W_OK):
+        raise SalError(f"cannot write the outputs to `{folder}`", hint=hint)
 
 
 def _common_parent(folders: list[Path]) -> Path:

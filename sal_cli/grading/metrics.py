@@ -60,6 +60,7 @@ def pass_at_k(n: int, c: int, k: int) -> float:
 
 
 def metric_names(ks: Iterable[int], scored: bool, greedy: bool) -> list[str]:
+    """Names in display order: per budget the PRM rules (if scored), `maj`, `pass`; then `greedy`."""
     rules = ("naive", "weighted", "maj", "pass") if scored else ("maj", "pass")
     return [f"{rule}@{k}" for k in ks for rule in rules] + (["greedy"] if greedy else [])
 
