@@ -1,22 +1,26 @@
 r"""Whether two answers are the same mathematical object, and answers grouped by it.
 
 math-verify decides: `verify(parse(gold), parse(pred))`, gold first, because it is
-asymmetric (a gold `x=5` accepts `5`; an interval gold accepts an inequality). Two cheap
+asymmetric (a gold `x=5` accepts `5`; an interval gold accepts an inequality). Cheap
 checks run before it, so that 500 problems x 256 completions grade in seconds, and every
 decision is cached by (gold, pred) pair:
 
 - the same text once spacing, `\left`/`\right`, `\dfrac`, `$` and a wrapping `\text{}`
   are dropped is the same answer, without parsing;
 - plain numbers (integers, decimals, `a/b`, `\frac{a}{b}`, `1,000`, `1.2e3`) that are
-  equal are the same; integers and fractions that differ are not; and two numeric values
-  further apart than math-verify's tolerance (6 decimals; 1e-6 relative for large values)
-  are not the same, without asking sympy. A match is always exact or math-verify's.
+  equal are the same; integers and fractions that differ are not;
+- two values further apart than math-verify's tolerance (6 decimals; 1e-6 relative for
+  large values) are not the same: numeric answers are valued in plain Python
+  (`numeric.py`) or by sympy, expressions in variables at one fixed point;
+- a number is never a tuple, a set of two or more, an interval, a matrix or a letter.
+
+A match is always exact or math-verify's; the shortcuts only rule matches out.
 
 Timeouts: math-verify bounds `parse` and `verify` with `signal.alarm`, which only works
 in a process's main thread. We keep its 5 s timeouts there and turn them off in other
-threads (a caller such as a search engine's worker thread); answers longer than
-`MAX_CHARS` are then compared as text only. `sal evaluate` grades in worker processes,
-whose main threads keep the timeouts.
+threads (a caller such as a search engine's worker thread). Answers longer than
+`MAX_CHARS` are rambling, not math, and are compared as text only. `sal evaluate` grades
+in worker processes, whose main threads keep the timeouts.
 """
 
 from __future__ import annotations
@@ -26,23 +30,30 @@ import logging
 import math
 import re
 import threading
+import zlib
 from fractions import Fraction
 from functools import lru_cache
 from typing import Any, Sequence
 
+from sal_cli.grading.numeric import numeric_value
+
 TIMEOUT_SECONDS = 5
 MAX_CHARS = 300  # longer "answers" are rambling text, not math: compared as text only
-_SPACING = re.compile(r"\\left|\\right|(?<!\\)\\[!,;: ]|\\?\$|\s+(?![A-Za-z])|(?<![A-Za-z])\s+")
+_SPACING = re.compile(r"\\left|\\right|(?<!\\)\\[!,;: ]|\\?\$|(?<!,)(?:\s+(?![A-Za-z])|(?<![A-Za-z])\s+)")
 _WRAPPER = re.compile(r"\\(?:text|textbf|mathrm|mbox|mathbf)\{([^{}]*)\}")
 _INT = re.compile(r"[+-]?\d+")
 _DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _FRACTION = re.compile(r"([+-]?)(?:\\frac\{(\d+)\}\{(\d+)\}|\\frac(\d)(\d)|(\d+)/(\d+))")
 _THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+_ASSIGNMENT = re.compile(r"[A-Za-z]=([^=<>]+)")
+_DEGREES = re.compile(r"\^\{?\\circ\}?$")
 _SCIENTIFIC = re.compile(r"([+-]?(?:\d+\.?\d*|\.\d+))[eE]([+-]?\d+)")
 
 
 def canonical(text: str) -> str:
-    """`text` without what never changes an answer's meaning (spacing, `$`, `\\left`)."""
+    """`text` without what never changes an answer's meaning: `$`, `\\left`, spacing
+    commands and spaces, except between two letters (`\\cot x`) and after a comma
+    (`58, 500` is a list, `58,500` a number)."""
     text = _SPACING.sub("", text).replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").rstrip(".")
     whole = _WRAPPER.fullmatch(text)
     return whole.group(1) if whole else text
@@ -93,6 +104,9 @@ def _equivalent(gold: str, pred: str) -> bool:
     value_a, value_b = _value(gold), _value(pred)
     if value_a is not None and value_b is not None and _far_apart(value_a, value_b):
         return False
+    kinds = {_kind(gold), _kind(pred)}
+    if "number" in kinds and kinds & {"collection", "letter"}:
+        return False  # math-verify never equates a number with a tuple, set, interval, matrix or letter
     return _verify(gold, pred)
 
 
@@ -127,24 +141,56 @@ def _plain_number(text: str) -> tuple[Fraction, bool] | None:
 
 @lru_cache(maxsize=1 << 16)
 def _value(text: str) -> complex | None:
-    """The numeric value of an answer without variables, units or `%`, else None."""
-    plain = _plain_number(_canonical(text))
+    """A number that tells `text` apart from other answers: its value, or for an expression
+    in variables its value at one fixed point (equal expressions agree everywhere). None
+    where math-verify has rules of its own (relations, sets, tuples, matrices, a bare
+    symbol such as a choice letter, `%`) or nothing parses."""
+    canon = _canonical(text)
+    assignment = _ASSIGNMENT.fullmatch(canon)  # math-verify compares `x=9` with a number by its 9
+    number = _DEGREES.sub("", assignment.group(1) if assignment else canon)  # and `90^\circ` as 90
+    plain = _plain_number(number)
     if plain is not None:
         return complex(plain[0])
+    quick = numeric_value(number)
+    if quick is not None:
+        return complex(quick)
+    parsed = _parse(text)
+    sympy = _sympy()
+    expr = parsed[0] if parsed else None
+    special = (sympy.Symbol, sympy.MatrixExpr)
+    if not isinstance(expr, sympy.Expr) or isinstance(expr, special) or expr.has(sympy.UnevaluatedExpr):
+        return None
+    try:
+        point = {symbol: _coordinate(symbol.name) for symbol in expr.free_symbols}
+        value = complex(sympy.N(expr.subs(point) if point else expr, 20))
+    except OverflowError:
+        return complex(math.inf)  # beyond floats (`10^{10^{10}}`): unlike every finite value
+    except Exception:  # sympy fails in many ways on odd input (RecursionError, KeyError...): no shortcut
+        return None
+    return None if cmath.isnan(value) else value
+
+
+@lru_cache(maxsize=1 << 16)
+def _kind(text: str) -> str | None:
+    """`number` for a number read without sympy; `collection` for a tuple, set or list of
+    two or more, an interval or a matrix; `letter` for a bare symbol (`C`, `\\text{east}`)."""
+    canon = _canonical(text)
+    if _plain_number(canon) is not None or numeric_value(canon) is not None:
+        return "number"
     parsed = _parse(text)
     if not parsed:
         return None
-    sympy = _sympy()
-    expr = parsed[0]
-    if not isinstance(expr, sympy.Expr) or not expr.is_number or expr.has(sympy.UnevaluatedExpr):
-        return None
-    try:
-        value = complex(sympy.N(expr, 20))
-    except OverflowError:
-        return complex(math.inf)  # beyond floats (`10^{10^{10}}`): unlike every finite value
-    except (TypeError, ValueError, ArithmeticError):
-        return None
-    return None if cmath.isnan(value) else value
+    sympy, expr = _sympy(), parsed[0]
+    if isinstance(expr, (sympy.FiniteSet, sympy.Tuple)):
+        return "collection" if len(expr) >= 2 else None
+    if isinstance(expr, (sympy.Interval, sympy.Union, sympy.MatrixBase)):
+        return "collection"
+    return "letter" if isinstance(expr, sympy.Symbol) else None
+
+
+def _coordinate(name: str) -> float:
+    """A fixed, name-derived value in [0.5, 2) for a variable, the same in every answer."""
+    return 0.5 + 1.5 * (zlib.crc32(name.encode()) % 9973) / 9973
 
 
 @lru_cache(maxsize=1 << 16)

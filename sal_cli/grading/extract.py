@@ -9,6 +9,8 @@ A completion's answer is, in order of trust:
 3. a number the completion ends with ("... so she pays 18 dollars." does not end with
    one, "... = 18." does).
 
+Only the box counts in a completion cut off by the token budget.
+
 Nothing found is `None` (counted as `no_answer`), never `""`, so that "no answer" can
 never win a vote or match an empty reference.
 """
@@ -22,15 +24,19 @@ _BOX = re.compile(r"\\(?:boxed|fbox)(?![A-Za-z])")
 _PHRASE = re.compile(r"(?i)(?:final answer|the answer|\banswer)\s*(?:is\b\s*:?|:)\s*")
 _MATH = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
 _SENTENCE_END = re.compile(r"\n|\.(?:\s|$)|I hope", re.IGNORECASE)
-_TRAILING_NUMBER = re.compile(r"(?<![\w.^_/{}+-])(?<![^*]\*)(-?\d[\d,]*(?:\.\d+)?)(?:\s*(?:\$|\\\]|\\\)|\*\*|\.))*\s*$")
-_NUMBER_THEN_WORDS = re.compile(r"\s*\\?\$?(-?\d[\d,]*(?:\.\d+)?(?:/\d+)?)\s+[A-Za-z]")
+_TRAILING_NUMBER = re.compile(r"(?<![\w.,^_/{}+-])(?<![^*]\*)(-?\d+(?:,\d{3})*(?:\.\d+)?)(?:\s*(?:\$|\\\]|\\\)|\*\*|\.))*\s*$")
+_NUMBER_THEN_WORDS = re.compile(r"\s*\\?\$?(-?\d+(?:,\d{3})*(?:\.\d+)?(?:/\d+)?),?\s+[A-Za-z]")
 _INT_LIKE = re.compile(r"[+-]?\d+(?:\.0*)?")
 _DECORATION = " \t\n$.:"
 
 
-def extract_answer(text: str) -> str | None:
-    """The final answer of one completion (see the module docstring), or None."""
-    for find in (_last_box, _after_phrase, _trailing_number):
+def extract_answer(text: str, cut_off: bool = False) -> str | None:
+    """The final answer of one completion (see the module docstring), or None.
+
+    A completion `cut_off` by the token budget counts only with a complete box: the last
+    number or "answer is" of a text that stops mid-thought is not its answer.
+    """
+    for find in (_last_box,) if cut_off else (_last_box, _after_phrase, _trailing_number):
         answer = find(text)
         if answer:
             return answer
@@ -115,4 +121,4 @@ def _after_phrase(text: str) -> str | None:
 
 def _trailing_number(text: str) -> str | None:
     match = _TRAILING_NUMBER.search(text[-200:])
-    return match.group(1).rstrip(",") if match else None
+    return match.group(1) if match else None

@@ -23,9 +23,9 @@ RULES = ("naive", "weighted", "maj")
 
 
 def budgets(n: int) -> list[int]:
-    """1, 2, 4, ... up to n, and n itself when it is not a power of two."""
+    """1, 2, 4, ... up to n, and n itself when it is not a power of two (none for n < 1)."""
     if n < 1:
-        raise ValueError(f"n must be >= 1, got {n}.")
+        return []
     ks = [1 << i for i in range(n.bit_length()) if 1 << i <= n]
     return ks if ks[-1] == n else [*ks, n]
 
@@ -50,16 +50,20 @@ def vote(classes: Sequence[int], scores: Sequence[float] | None, rule: str) -> i
     return max(totals, key=totals.__getitem__, default=-1)
 
 
-def vote_columns(completions: Sequence[str], agg_scores: Sequence[float], n: int) -> dict[str, str]:
+def vote_columns(
+    completions: Sequence[str], agg_scores: Sequence[float], n: int, finished: Sequence[bool] | None = None
+) -> dict[str, str]:
     """`pred_weighted@k`, `pred_maj@k` and `pred_naive@k` for every budget k up to n.
 
     Each k votes over the first k completions (the seed's rule: a search keeps a smaller
     budget's completions first). Equal answers are grouped with math-verify, once over all
-    completions. A budget above `len(completions)` votes over all of them.
+    completions. A budget above `len(completions)` votes over all of them. `finished[i]`
+    False marks a completion cut off by the token budget: only a complete box counts there.
     """
     if len(completions) != len(agg_scores):
         raise ValueError(f"agg_scores must have one score per completion ({len(completions)}), got {len(agg_scores)}.")
-    classes, answers = group_answers([extract_answer(text) for text in completions])
+    done = finished if finished is not None else [True] * len(completions)
+    classes, answers = group_answers([extract_answer(text, not ok) for text, ok in zip(completions, done)])
     columns = {}
     for rule in ("weighted", "maj", "naive"):
         for k in budgets(n):

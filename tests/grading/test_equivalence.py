@@ -92,6 +92,8 @@ PAIRS = [
     ("3, 5, 7", "7,5,3", True),
     ("3, 5, 7", "3, 5", False),
     ("-2,1", "-2", False),
+    (r"\{5\}", "5", True),  # a set of one is its element
+    ("(3,4)", "3", False),  # a number is never an interval, tuple, matrix or letter
     # tuples
     ("(6,31,-1)", "(6, 31, -1)", True),
     ("(6,31,-1)", "(6,-1,31)", False),
@@ -104,6 +106,7 @@ PAIRS = [
     (r"\begin{pmatrix} -1 & 0 \\ 0 & -1 \end{pmatrix}", r"\begin{pmatrix}-1&0\\0&-1\end{pmatrix}", True),
     (r"\begin{pmatrix} -2 \\ -14 \\ -7 \end{pmatrix}", r"\begin{pmatrix} -2 \\ 14 \\ -7 \end{pmatrix}", False),
     (r"\begin{pmatrix} 1/5 \\ -18/5 \end{pmatrix}", r"\begin{pmatrix} 0.2 \\ -3.6 \end{pmatrix}", True),
+    (r"\begin{pmatrix} -7 \\ 16 \\ 5 \end{pmatrix}", r"-\begin{pmatrix} -7 \\ 16 \\ 5 \end{pmatrix}", False),
     # units
     (r"5.4 \text{ cents}", "5.4", True),
     (r"5.4 \text{ cents}", "4.5", False),
@@ -112,6 +115,8 @@ PAIRS = [
     # equations and assignments
     ("x=5", "5", True),
     ("5", "x=5", True),
+    ("x = 9", "85", False),
+    ("85", "x = 9", False),
     ("y = 2x + 3", "2x+3", True),
     ("y = -2x", "y=-2x", True),
     ("y = 2x + 3", "y = 2x - 3", False),
@@ -123,6 +128,7 @@ PAIRS = [
     (r"\text{(C)}", "C", True),
     (r"\text{(C)}", "(C)", True),
     (r"\text{(C)}", r"\text{(B)}", False),
+    (r"\text{(C)}", "3", False),
     (r"\text{even}", r"\text{odd}", False),
     (r"\text{ellipse}", "ellipse", True),
     # thousands separators
@@ -131,6 +137,7 @@ PAIRS = [
     ("58,500", "58500", True),
     (r"\$32,\!348", "32,348", True),
     ("1,000", "1000", True),
+    ("58,500", "58, 500", False),  # with a space it is a list of two numbers
     # scientific notation
     ("1200", "1.2e3", True),
     ("1200", r"1.2 \times 10^3", True),
@@ -164,11 +171,12 @@ def test_grader_table(gold, pred, expected):
 
 def test_table_is_large_and_has_both_outcomes():
     assert len(PAIRS) >= 80
-    assert sum(not e for *_, e in PAIRS) >= 30
+    assert sum(not e for *_, e in PAIRS) >= 30  # pairs that must NOT match
 
 
 def test_canonical_drops_only_what_never_changes_meaning():
-    assert canonical(r"\left( 3, \frac{\pi}{2} \right)") == r"(3,\frac{\pi}{2})"
+    assert canonical(r"\left( 3, \frac{\pi}{2} \right)") == r"(3, \frac{\pi}{2})"
+    assert canonical("58, 500") != canonical("58,500")  # a list is not a number
     assert canonical(r"\cot x") == r"\cot x"  # a command keeps the space before its argument
     assert canonical(r"\$18.90") == "18.90"
     assert canonical(r"\text{Evelyn}") == "Evelyn"

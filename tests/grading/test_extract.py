@@ -20,6 +20,7 @@ COMPLETIONS = [
     ("The answer is x = 5.", "x = 5"),
     ("so x = 18.", "18"),
     ("Adding them, the total is 1,000.", "1,000"),
+    ("So the final answer is 6, which is equal to $\\frac{1}{6}$, which is", "6"),
     ("= -3.5$", "-3.5"),
     ("\\[ x = 12 \\]", "12"),
     ("**42**", "42"),
@@ -31,6 +32,7 @@ NO_ANSWER = [
     "f(x) = x^2",  # an exponent is not an answer
     "x-5",
     "x = 2*3",
+    "the roots are 1,2",  # a list, not a trailing number
     "",
 ]
 
@@ -43,6 +45,12 @@ def test_extracts_the_final_answer(text, answer):
 @pytest.mark.parametrize("text", NO_ANSWER)
 def test_no_answer_is_none(text):
     assert extract_answer(text) is None
+
+
+def test_a_cut_off_completion_counts_only_with_a_box():
+    assert extract_answer("The cosine of 360", cut_off=True) is None
+    assert extract_answer("So the answer is $f(x", cut_off=True) is None
+    assert extract_answer("We get \\boxed{5}, and then", cut_off=True) == "5"
 
 
 @pytest.mark.parametrize(
