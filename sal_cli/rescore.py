@@ -81,8 +81,11 @@ class Rescorer:
             scores = self._scores(chunk)
             tokens = (self.prm.tokens - tokens_before) if self.prm else 0
             for problem, problem_scores in zip(chunk, scores):
-                completions = problem.row["completions"]
-                fields = scored_fields(completions, problem_scores, self.config.verifier.agg_strategy, self.n)
+                completions, finished = problem.row["completions"], problem.row.get("finished")
+                if not (isinstance(finished, list) and len(finished) == len(completions)):
+                    finished = None
+                agg = self.config.verifier.agg_strategy
+                fields = scored_fields(completions, problem_scores, agg, self.n, finished)
                 yield problem, fields, tokens // len(chunk)
 
     def _scores(self, chunk: list[Problem]) -> list[list[list[float]]]:

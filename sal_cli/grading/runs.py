@@ -119,7 +119,7 @@ def _folder(folder: Path, answer_column: str | None) -> _Origin:
     settings = _toml(folder / RUN_TOML)
     search, sampling = settings.get("search", {}), settings.get("sampling", {})
     command = _json(folder / SUMMARY).get("command") or ("search" if records and "scores" in records[0] else "generate")
-    approach = search.get("approach", "best_of_n") if command == "search" else "sampling"
+    approach = search.get("approach", "best_of_n") if command in ("search", "score") else "sampling"
     return _Origin(
         results=results,
         records=records,

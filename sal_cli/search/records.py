@@ -28,20 +28,24 @@ def search_record(output: Output, agg_strategy: str, n: int) -> dict[str, Any]:
     """`sal search`: completions with per-step scores, the best one and the voting columns
     for budgets up to the run's n (backtracking may finish fewer than n completions)."""
     nodes = output.nodes
+    finished = [node.stop in FINISHED for node in nodes]
     return {
         **sample_record(output),
-        **scored_fields([node.text for node in nodes], [node.scores for node in nodes], agg_strategy, n),
+        **scored_fields([node.text for node in nodes], [node.scores for node in nodes], agg_strategy, n, finished),
         "temperatures": [node.temperature for node in nodes],
-        "finished": [node.stop in FINISHED for node in nodes],
+        "finished": finished,
         "groups": output.groups,
         "total_tokens": output.stats.get("total_tokens", 0),
         "search_stats": {k: v for k, v in output.stats.items() if k != "total_tokens"},
     }
 
 
-def scored_fields(completions: list[str], scores: list[list[float]], agg_strategy: str, n: int) -> dict[str, Any]:
+def scored_fields(
+    completions: list[str], scores: list[list[float]], agg_strategy: str, n: int, finished: list[bool] | None = None
+) -> dict[str, Any]:
     """`scores`, `agg_scores`, `pred` (the best-scored completion, first on ties) and the
-    seed's voting columns for budgets up to n (shared by `sal search` and `sal score`)."""
+    seed's voting columns for budgets up to n (shared by `sal search` and `sal score`);
+    `finished` False marks a completion cut off before its end."""
     from sal_cli.grading.voting import vote_columns
 
     agg = [aggregate(steps, agg_strategy) for steps in scores]
@@ -50,5 +54,5 @@ def scored_fields(completions: list[str], scores: list[list[float]], agg_strateg
         "scores": scores,
         "agg_scores": agg,
         "pred": completions[best] if best is not None else "",
-        **vote_columns(completions, agg, n),
+        **vote_columns(completions, agg, n, finished),
     }
