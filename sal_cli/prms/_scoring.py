@@ -7,9 +7,9 @@ is shared: solutions are sorted by length so each batch pads little, right-padde
 
 Truncation: an input longer than the limit loses tokens from the LEFT, so the newest steps
 keep their positions. A step whose position was cut away gets the score of the first step
-still scored: a PRM's score at a step already judges everything before it, and on a correct
-prefix that judgement can only fall as steps are added, so it is the best estimate left.
-`last` and `min` aggregate as if the lost steps were not there.
+still scored: a PRM's score at a step judges the whole prefix up to it, and the chance that a
+prefix is still correct can only fall as steps are added, so that score is a cautious (lower)
+estimate for the steps before it. `last` and `min` aggregate as if the lost steps were absent.
 """
 
 from __future__ import annotations
@@ -89,15 +89,16 @@ class TorchScorer(StepScorer):
         states: Callable[..., Any],
         head: Callable[[Any], Any],
     ):
+        from sal_cli.prms._loading import device
+
         super().__init__(name, layout, max_len, batch_size)
+        self.device = device()
         self.pad_id = pad_id
         self.states = states
         self.head = head
 
     def _forward(self, batch: list[Encoded]) -> list[list[float]]:
         import torch
-
-        from sal_cli.prms._loading import device
 
         width = max(len(enc.ids) for enc in batch)
         ids = torch.full((len(batch), width), self.pad_id, dtype=torch.long)
@@ -108,7 +109,7 @@ class TorchScorer(StepScorer):
         positions = torch.arange(width).expand(len(batch), -1)
         rows = torch.tensor([row for row, enc in enumerate(batch) for _ in enc.marks])
         cols = torch.tensor([mark for enc in batch for mark in enc.marks])
-        at = device()
+        at = self.device
         with torch.inference_mode():
             states = self.states(ids.to(at), mask.to(at), positions.to(at))
             probs = self.head(states[rows.to(at), cols.to(at)].float()).tolist()

@@ -39,19 +39,16 @@ class VllmScorer(StepScorer):
         on_gpu = torch.cuda.is_available()
         if not on_gpu:
             os.environ.update(cpu_environment())
-        options: dict[str, Any] = {
-            "model": source,
-            "runner": "pooling",
-            "pooler_config": PoolerConfig(tok_pooling_type="ALL"),  # every token; the marks pick the steps
-            "dtype": "bfloat16" if cfg.dtype == "auto" else cfg.dtype,
-            "trust_remote_code": cfg.trust_remote_code,
-            "enforce_eager": not on_gpu,
-        }
-        if cfg.revision:
-            options["revision"] = cfg.revision
-        if cfg.max_length:
-            options["max_model_len"] = cfg.max_length
-        self.llm = LLM(**options)
+        self.llm = LLM(
+            model=source,
+            runner="pooling",
+            pooler_config=PoolerConfig(tok_pooling_type="ALL"),  # every token; the marks pick the steps
+            dtype="bfloat16" if cfg.dtype == "auto" else cfg.dtype,
+            revision=cfg.revision or None,
+            trust_remote_code=cfg.trust_remote_code,
+            max_model_len=cfg.max_length or None,
+            enforce_eager=not on_gpu,
+        )
 
     def _forward(self, batch: list[Encoded]) -> list[list[float]]:
         from vllm.inputs import TokensPrompt

@@ -1,7 +1,8 @@
 """`math-shepherd`: Math-Shepherd (peiyi9979/math-shepherd-mistral-7b-prm), a step tag after each step.
 
 Input, one sequence per solution (the tokenizer adds its BOS), steps joined by a blank line
-the way search-and-learn lays them out:
+the way search-and-learn lays them out (it also puts the generator's system prompt before the
+problem; the model card does not, and neither does sal):
 
     {problem} {step 1} ки\\n\\n{step 2} ки\\n\\n...{step n} ки
 

@@ -97,12 +97,17 @@ def test_llm_judge_is_p_yes_over_yes_and_no_before_each_answer(judge_dir):
     _assert_close(_score(judge_dir, "llm-judge"), want)
 
 
+def _backbone_and_head(folder, prefix: str, names: tuple[str, ...]):
+    """The float32 backbone (transformers' AutoModel) and the head tensors saved beside it."""
+    backbone = AutoModel.from_pretrained(folder, dtype=torch.float32)
+    with safe_open(str(folder / "model.safetensors"), "pt") as weights:
+        return backbone, [weights.get_tensor(prefix + name) for name in names]
+
+
 @torch.inference_mode()
 def test_skywork_applies_the_value_head_at_each_step_newline(skywork_dir):
     tokenizer = AutoTokenizer.from_pretrained(skywork_dir)
-    backbone = AutoModel.from_pretrained(skywork_dir, dtype=torch.float32)
-    with safe_open(str(skywork_dir / "model.safetensors"), "pt") as weights:
-        w, b = weights.get_tensor("v_head.summary.weight"), weights.get_tensor("v_head.summary.bias")
+    backbone, (w, b) = _backbone_and_head(skywork_dir, "v_head.summary.", ("weight", "bias"))
     newline = tokenizer.encode("\n")[-1]
     want = []
     for problem, steps in SOLUTIONS:  # Skywork's reference recipe, one "\n" after every step
@@ -121,9 +126,7 @@ def test_skywork_applies_the_value_head_at_each_step_newline(skywork_dir):
 @torch.inference_mode()
 def test_qwen_prm_reads_the_positive_class_at_each_extra_0(qwen_dir):
     tokenizer = AutoTokenizer.from_pretrained(qwen_dir)
-    backbone = AutoModel.from_pretrained(qwen_dir, dtype=torch.float32)
-    with safe_open(str(qwen_dir / "model.safetensors"), "pt") as weights:
-        head = {k: weights.get_tensor(f"score.{k}") for k in ("0.weight", "0.bias", "2.weight", "2.bias")}
+    backbone, (w0, b0, w2, b2) = _backbone_and_head(qwen_dir, "score.", ("0.weight", "0.bias", "2.weight", "2.bias"))
     step = tokenizer.convert_tokens_to_ids("<extra_0>")
     want = []
     for problem, steps in SOLUTIONS:  # the model card's recipe
@@ -134,7 +137,7 @@ def test_qwen_prm_reads_the_positive_class_at_each_extra_0(qwen_dir):
         ]
         ids = tokenizer.encode(tokenizer.apply_chat_template(messages, tokenize=False))
         hidden = backbone(torch.tensor([ids])).last_hidden_state[0][torch.tensor(ids) == step]
-        logits = torch.relu(hidden @ head["0.weight"].T + head["0.bias"]) @ head["2.weight"].T + head["2.bias"]
+        logits = torch.relu(hidden @ w0.T + b0) @ w2.T + b2
         want.append(logits.softmax(-1)[:, 1].tolist())
     _assert_close(_score(qwen_dir, "qwen-prm"), want)
 
