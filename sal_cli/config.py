@@ -199,7 +199,8 @@ class VerifierConfig:
         protocol: how the PRM reads steps and gives scores: `math-shepherd`, `rlhflow`,
             `skywork`, `qwen-prm`, `token-classification` (TRL-trained, what `sal train-prm`
             writes), `llm-judge` (any chat model asked whether each step is right), or `auto`
-            (from the model's saved files and config).
+            (from the model's saved files and config). `--prm` on the command line resets it
+            to `auto` unless `--set verifier.protocol=...` names one.
         backend: `transformers` (every protocol) or `vllm` (token-classification PRMs that
             vLLM serves as pooling models).
         dtype: weights dtype; `"auto"` is bfloat16.
@@ -213,7 +214,7 @@ class VerifierConfig:
     """
 
     prm: str = "RLHFlow/Llama3.1-8B-PRM-Deepseek-Data"
-    protocol: str = "auto"
+    protocol: str = "rlhflow"
     backend: str = "transformers"
     dtype: str = "auto"
     batch_size: int = 8

@@ -67,3 +67,11 @@ def run_flags(
         "sampling.max_tokens": (max_tokens, "--max-tokens"),
         "sampling.seed": (seed, "--seed"),
     }
+
+
+def prm_protocol(prm: str | None, sets: list[str] | None) -> str | None:
+    """`--prm` names another model, so the profile's protocol no longer applies: detect it
+    (`auto`) unless `--set verifier.protocol=...` says which."""
+    if prm is None or any(item.replace(" ", "").startswith("verifier.protocol=") for item in sets or ()):
+        return None
+    return "auto"

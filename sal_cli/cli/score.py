@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from sal_cli.cli import _options as o
+from sal_cli.cli._options import prm_protocol
 
 EPILOG = """Examples:
 
@@ -52,7 +53,8 @@ def score(
     if not rescoring and not src.has_scores:
         raise SalError(f"`{source}` has no step `scores` to re-aggregate", hint="score it with `--prm NAME|PATH`")
     base = profile or (str(src.run_toml) if src.run_toml else None)
-    flags = {"verifier.prm": (prm, "--prm"), "verifier.agg_strategy": (agg_strategy, "--agg-strategy")}
+    flags = {"verifier.prm": (prm, "--prm"), "verifier.protocol": (prm_protocol(prm, set_), "--prm"),
+             "verifier.agg_strategy": (agg_strategy, "--agg-strategy")}
     config = profiles.resolve(base, set_ or (), flags).config
     what = slug(config.verifier.prm.removeprefix("embedded:")) if rescoring else "stored-scores"
     folder = Path(output_dir) if output_dir else src.path.parent / f"{src.path.stem}.scored-{what}-{config.verifier.agg_strategy}"

@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from sal_cli.cli import _options as o
+from sal_cli.cli._options import prm_protocol
 from sal_cli.cli._run import output_folder, push, run_search
 
 EPILOG = """Examples:
@@ -69,6 +70,7 @@ def search(
     )
     flags["search.approach"] = (approach, "--approach")
     flags["verifier.prm"] = (prm, "--prm")
+    flags["verifier.protocol"] = (prm_protocol(prm, set_), "--prm")
     flags["search.beam_width"] = (beam_width, "--beam-width")
     flags["verifier.agg_strategy"] = (agg_strategy, "--agg-strategy")
     flags["search.num_iterations"] = (num_iterations, "--num-iterations")
