@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+pytest_plugins = ["prm_fixtures"]  # tiny random PRMs of every protocol (tests/prm_fixtures.py)
 
 
 @pytest.fixture(scope="session")
