@@ -50,7 +50,8 @@ def evaluate(
     `maj@n` and `pass@n`, as mean ± std over `--seeds` random subsets, overall and by level
     and subject, with tokens per problem. Writes `metrics.json`, `metrics.csv`,
     `grades.jsonl` and `accuracy.png` to each run folder; several runs also get one
-    `comparison.png`/`.csv`/`.json`. Never changes `results.jsonl`.
+    `comparison.png`/`.csv`/`.json` and `comparison-tokens.png` (accuracy against tokens
+    generated per problem). Never changes `results.jsonl`.
     """
     from sal_cli.grading import report
     from sal_cli.grading.grader import grade_run
@@ -79,7 +80,10 @@ def evaluate(
         folder = out or _common_parent([run.out_dir for run, _ in results])
         report.write_comparison(results, names, folder)
         if not no_plot:
-            _plot(list(zip(names, (metrics for _, metrics in results))), folder / f"{report.COMPARISON}.png")
+            curves = list(zip(names, (metrics for _, metrics in results)))
+            _plot(curves, folder / f"{report.COMPARISON}.png")
+            if all(metrics.tokens for _, metrics in results):
+                _plot(curves, folder / f"{report.COMPARISON}-tokens.png", x="tokens")
     if quiet:
         for (run, metrics), label in zip(results, names):
             typer.echo(report.summary_line(run, metrics, label), err=True)
@@ -113,11 +117,11 @@ def _common_parent(folders: list[Path]) -> Path:
     return Path.cwd() if common == Path(common.anchor) else common
 
 
-def _plot(curves, path: Path, title: str = "") -> None:
+def _plot(curves, path: Path, title: str = "", x: str = "n") -> None:
     try:
         from sal_cli.grading.plot import plot_accuracy
 
-        plot_accuracy(curves, path, title)
+        plot_accuracy(curves, path, title, x)
     except ImportError:
         raise SalError("drawing `accuracy.png` needs matplotlib (metrics are written)",
                        hint="`pip install matplotlib`, or pass `--no-plot`", exit_code=1) from None

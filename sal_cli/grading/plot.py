@@ -3,7 +3,9 @@
 One run: one panel, a line per voting rule. Several runs: a panel per voting rule, a line
 per run label, so best-of-N, beam search and DVTS compare directly; runs that share a
 label (beam search at n = 4, 16, 64) join into one line. Shaded bands are +/- std over
-subset seeds. matplotlib is imported here only, headless (Agg).
+subset seeds. With `x="tokens"` the x axis is the mean number of tokens generated per
+problem instead of n, so searches that spend compute differently (backtracking, lookahead,
+pruned beams) compare at equal cost. matplotlib is imported here only, headless (Agg).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ TITLES = {"naive": "naive@n (best PRM score)", "weighted": "weighted@n (summed P
           "pass": "pass@n (any correct)"}
 
 
-def plot_accuracy(curves: list[tuple[str, Metrics]], path: Path, title: str = "") -> None:
+def plot_accuracy(curves: list[tuple[str, Metrics]], path: Path, title: str = "", x: str = "n") -> None:
     """Write the PNG for (label, metrics) pairs (see the module docstring)."""
     import matplotlib
 
@@ -38,15 +40,17 @@ def plot_accuracy(curves: list[tuple[str, Metrics]], path: Path, title: str = ""
     for ax, (heading, lines) in zip(axes.flat, panels):
         top = 10.0
         for name, runs, rule in lines:
-            xs, mean, std = _points(runs, rule)
+            xs, mean, std = _points(runs, rule, x)
             if xs:
                 ax.plot(xs, mean, marker="o", label=name)
                 ax.fill_between(xs, [m - s for m, s in zip(mean, std)], [m + s for m, s in zip(mean, std)], alpha=0.2)
                 top = max(top, *(m + s + 5 for m, s in zip(mean, std)))
         ax.set_xscale("log", base=2)
-        ax.set_xticks(ks, [str(k) for k in ks])
+        if x == "n":
+            ax.set_xticks(ks, [str(k) for k in ks])
         ax.set_ylim(0, min(100, top))
-        ax.set(title=heading, xlabel="generations per problem (n)", ylabel="accuracy (%)")
+        xlabel = "generations per problem (n)" if x == "n" else "tokens generated per problem (mean)"
+        ax.set(title=heading, xlabel=xlabel, ylabel="accuracy (%)")
         ax.grid(alpha=0.3)
         ax.legend(fontsize="small")
     for ax in axes.flat[len(panels):]:
@@ -56,13 +60,14 @@ def plot_accuracy(curves: list[tuple[str, Metrics]], path: Path, title: str = ""
     plt.close(fig)
 
 
-def _points(curves: list[tuple[str, Metrics]], rule: str) -> tuple[list[int], list[float], list[float]]:
-    """(k, accuracy %, std %) of one rule over the given runs, by increasing k."""
-    points: dict[int, tuple[float, float]] = {}
+def _points(curves: list[tuple[str, Metrics]], rule: str, x: str = "n") -> tuple[list[float], list[float], list[float]]:
+    """(x, accuracy %, std %) of one rule over the given runs, by increasing x (k or tokens)."""
+    points: dict[float, tuple[float, float]] = {}
     for _, metrics in curves:
         for k in metrics.ks:
             name = f"{rule}@{k}"
-            if name in metrics.overall.accuracy:
-                points[k] = (100 * metrics.overall.accuracy[name], 100 * metrics.overall.std[name])
+            if name in metrics.overall.accuracy and (x == "n" or metrics.tokens):
+                at = k if x == "n" else metrics.tokens[k]
+                points[at] = (100 * metrics.overall.accuracy[name], 100 * metrics.overall.std[name])
     ks = sorted(points)
     return ks, [points[k][0] for k in ks], [points[k][1] for k in ks]

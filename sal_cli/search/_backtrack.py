@@ -40,8 +40,12 @@ def finishes(kid: Node, marker: str) -> bool:
 
 
 def output(finished: list[tuple[Node, float]], live: list[Branch], n: int, stats: dict[str, int]) -> Output:
-    """The first n finished branches; with none, the best live branch (left unfinished)."""
+    """The first n finished branches; with none, the best live branch (left unfinished).
+
+    They form one pool (like a beam search's): a subset of them is not a smaller search, so
+    `sal evaluate` reports the run at its own n.
+    """
     nodes = [node for node, _ in finished[:n]]
     if not nodes and live:
         nodes = [max(live, key=lambda b: b.score).node]
-    return Output(nodes, groups=list(range(len(nodes))), stats=stats)
+    return Output(nodes, groups=[0] * len(nodes), stats=stats)
