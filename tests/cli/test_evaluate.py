@@ -97,7 +97,7 @@ def test_overlay_of_several_runs(sal, dvts_run, tmp_path):
     assert [r["label"] for r in runs] == ["dvts", "generate"]
     assert runs[1]["overall"] == {"maj@1": 0.5, "pass@1": 0.5, "greedy": 0.5}  # problems 0 and 1
     assert runs[1]["no_answer"]["greedy"] == 0.5
-    assert {p.name for p in (tmp_path / "cmp").iterdir()} == {"comparison.png", "comparison.csv", "comparison.json"}
+    assert {p.name for p in (tmp_path / "cmp").iterdir()} == {"comparison.png", "comparison-tokens.png", "comparison.csv", "comparison.json"}
     assert (gen / "metrics.json").exists()
 
 
