@@ -8,14 +8,13 @@ the new run, so the new run resumes like any other.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from sal_cli.config import RunConfig
 from sal_cli.data.datasets import LOCAL_SUFFIXES, Problem, read_local
-from sal_cli.data.store import RESULTS, RUN_TOML, SUMMARY, read_results
+from sal_cli.data.store import RESULTS, RUN_TOML, read_results, read_summary
 from sal_cli.errors import SalError
 from sal_cli.prms.base import PRM, split_steps
 from sal_cli.search.records import scored_fields
@@ -40,7 +39,7 @@ def read_source(path: str | Path, problem_column: str = "problem") -> Source:
             raise SalError(f"`{path}` is not a run folder: `{RESULTS}` is missing", hint="pass a run folder or a results file")
         records = read_results(path / RESULTS)
         run_toml = path / RUN_TOML if (path / RUN_TOML).is_file() else None
-        summary = _json(path / SUMMARY)
+        summary = read_summary(path)
     elif path.is_file() and path.suffix.lower() in LOCAL_SUFFIXES:
         records, run_toml, summary = read_local(path), None, {}
     else:
@@ -100,10 +99,3 @@ class Rescorer:
             out.append(flat[at : at + count])
             at += count
         return out
-
-
-def _json(path: Path) -> dict[str, Any]:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return {}

@@ -59,14 +59,11 @@ def push(folder: Path, repo_id: str | None, overwrite: bool) -> None:
     with its chunk); an existing revision is replaced only with `--overwrite`."""
     if not repo_id:
         return
-    import json
-
     from sal_cli.data import hub_runs
-    from sal_cli.profiles import tomllib
+    from sal_cli.data.store import read_settings, read_summary
     from sal_cli.progress import note
 
-    settings = tomllib.loads((folder / "run.toml").read_text(encoding="utf-8"))
-    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    settings, summary = read_settings(folder), read_summary(folder)
     rows = summary.get("rows")
     whole = [0, summary.get("dataset_rows")]
     chunk = tuple(rows) if rows and (settings.get("data", {}).get("shard") or rows != whole) else None

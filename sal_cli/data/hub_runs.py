@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Protocol
 
-from sal_cli.data.store import RESULTS, RUN_TOML, SUMMARY
+from sal_cli.data.store import RESULTS, RUN_TOML, SUMMARY, read_summary
 from sal_cli.errors import RunFailure, SalError
 
 CARD = """---
@@ -93,9 +93,7 @@ def push_run(folder: Path, repo_id: str, revision: str, api: HubApi, *, overwrit
         raise SalError(f"`{folder}` holds no results to push")
     if revision in branches(repo_id, api) and not overwrite:
         raise SalError(f"revision `{revision}` of `{repo_id}` already exists", hint="pass `--overwrite` to replace it")
-    import json
-
-    summary = json.loads((folder / SUMMARY).read_text()) if (folder / SUMMARY).is_file() else {}
+    summary = read_summary(folder)
     with tempfile.TemporaryDirectory() as tmp:
         for name in (RESULTS, RUN_TOML, SUMMARY):
             if (folder / name).is_file():

@@ -16,7 +16,7 @@ from typing import Any
 
 from sal_cli.config import DataConfig
 from sal_cli.data.datasets import select_indices
-from sal_cli.data.store import RESULTS, RUN_TOML, SUMMARY, read_results, toml_dumps, write_atomic
+from sal_cli.data.store import RESULTS, RUN_TOML, SUMMARY, read_results, read_summary, toml_dumps, write_atomic
 from sal_cli.errors import SalError
 
 # Settings shards may differ in without producing different results for the same row.
@@ -74,7 +74,7 @@ def read_shard(folder: Path) -> Shard:
         settings = tomllib.loads(run_toml.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise SalError(f"`{run_toml}` is not valid TOML: {exc}") from None
-    summary = _read_json(folder / SUMMARY)
+    summary = read_summary(folder)
     records = read_results(results)
     data = results.read_bytes()
     torn = bool(data) and not data.endswith(b"\n") and len(records) == data.count(b"\n")
@@ -238,13 +238,6 @@ def _differences(a: dict[str, dict], b: dict[str, dict]) -> list[str]:
         if va != vb:
             diff.append(f"{key}: {va!r} vs {vb!r}")
     return diff
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return {}
 
 
 def _dataset_rows(cfg: DataConfig, folder: Path) -> int:

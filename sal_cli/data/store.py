@@ -109,8 +109,8 @@ class RunStore:
     def _check_and_load(self, command: str, settings: dict[str, dict[str, Any]]) -> set[int]:
         if not self.results.exists() or self.results.stat().st_size == 0:
             return set()
-        previous = self._previous_settings()
-        summary = self._read_summary()
+        previous = read_settings(self.folder)
+        summary = read_summary(self.folder)
         if summary.get("command", command) != command:
             raise SalError(
                 f"`{self.folder}` holds a `sal {summary['command']}` run, not `sal {command}`",
@@ -132,19 +132,6 @@ class RunStore:
             )
         return {record["idx"] for record in read_results(self.results, repair=True)}
 
-    def _previous_settings(self) -> dict[str, dict[str, Any]]:
-        from sal_cli.profiles import tomllib
-
-        try:
-            return tomllib.loads((self.folder / RUN_TOML).read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError):
-            return {}
-
-    def _read_summary(self) -> dict[str, Any]:
-        try:
-            return json.loads((self.folder / SUMMARY).read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            return {}
 
 
 def read_results(path: Path, repair: bool = False) -> list[dict[str, Any]]:
@@ -182,3 +169,21 @@ def _parse_record(line: bytes) -> dict[str, Any] | None:
     except ValueError:
         return None
     return record if isinstance(record, dict) and "idx" in record else None
+
+
+def read_settings(folder: Path) -> dict[str, dict[str, Any]]:
+    """A run folder's `run.toml`; `{}` when it is missing or unreadable."""
+    from sal_cli.profiles import tomllib
+
+    try:
+        return tomllib.loads((Path(folder) / RUN_TOML).read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return {}
+
+
+def read_summary(folder: Path) -> dict[str, Any]:
+    """A run folder's `summary.json`; `{}` when it is missing or unreadable."""
+    try:
+        return json.loads((Path(folder) / SUMMARY).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return {}

@@ -16,7 +16,6 @@ import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from importlib.metadata import version
-from pathlib import Path
 from typing import Callable, ContextManager, Sequence
 
 from sal_cli.data.store import write_atomic

@@ -9,14 +9,13 @@ Nothing here writes: `results.jsonl` is only read.
 
 from __future__ import annotations
 
-import json
 import math
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sal_cli.data.store import RESULTS, RUN_TOML, SUMMARY, read_results
+from sal_cli.data.store import RESULTS, read_results, read_settings, read_summary
 from sal_cli.errors import SalError
 from sal_cli.grading.extract import normalize_gold
 
@@ -116,9 +115,9 @@ def _folder(folder: Path, answer_column: str | None) -> _Origin:
             hint="pass the folder `sal generate` or `sal search` printed, or a .jsonl/.parquet results file",
         )
     records = read_results(results)
-    settings = _toml(folder / RUN_TOML)
+    settings = read_settings(folder)
     search, sampling = settings.get("search", {}), settings.get("sampling", {})
-    command = _json(folder / SUMMARY).get("command") or ("search" if records and "scores" in records[0] else "generate")
+    command = read_summary(folder).get("command") or ("search" if records and "scores" in records[0] else "generate")
     approach = search.get("approach", "best_of_n") if command in ("search", "score") else "sampling"
     return _Origin(
         results=results,
@@ -229,19 +228,3 @@ def _default_groups(approach: str, beam_width: int, group_size: int | None):
 
 def _label(value: Any) -> str | None:
     return None if value is None or value == "" else str(value)
-
-
-def _toml(path: Path) -> dict[str, Any]:
-    from sal_cli.profiles import tomllib
-
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError):
-        return {}
-
-
-def _json(path: Path) -> dict[str, Any]:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return {}

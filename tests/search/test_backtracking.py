@@ -4,7 +4,6 @@ stop at n, stop at max_steps) is pinned round by round."""
 
 from __future__ import annotations
 
-from scripted import ScriptedGenerator, ScriptedPRM
 from test_strategies import config, run
 
 from sal_cli.search.tree import ANSWER, EOS
