@@ -94,3 +94,26 @@ def test_embedded_default_searches_with_each_strategy(tmp_path, backend):
         assert summary["status"] == "complete" and summary["completion_tokens"] > 0
         settings = (out / "run.toml").read_text()
         assert 'prm = "embedded:smollm2-135m"' in settings and 'protocol = "llm-judge"' in settings
+
+
+@pytest.mark.slow
+def test_embedded_default_backtracking_searches_evaluate_next_to_best_of_n(tmp_path):
+    folders = []
+    for approach in ("collective_backtrack", "independent_backtrack", "best_of_n"):
+        out = tmp_path / approach
+        cmd = [sys.executable, "-m", "sal_cli", "search", "-a", approach, "--backend", "transformers", "--num-samples", "2",
+               "-n", "2", "--max-tokens", "64", "--set", "search.k_tokens=32", "--set", "search.max_steps=3",
+               "-o", str(out), "-q"]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+        assert proc.returncode == 0, proc.stderr
+        folders.append(str(out))
+    proc = subprocess.run([sys.executable, "-m", "sal_cli", "evaluate", *folders, "-o", str(tmp_path / "cmp"),
+                           "--format", "json", "-q"], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    runs = json.loads(proc.stdout)["runs"]
+    assert [run["approach"] for run in runs] == ["collective_backtrack", "independent_backtrack", "best_of_n"]
+    assert all(run["tokens"] for run in runs)  # accuracy against tokens, for every strategy
+    assert (tmp_path / "cmp" / "comparison-tokens.png").is_file()
+    for folder in folders[:2]:
+        stats = [r["search_stats"] for r in _records(Path(folder))]
+        assert all({"steps", "retries", "backtracks", "jumps"} <= set(s) for s in stats)
