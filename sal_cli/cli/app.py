@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from sal_cli import __version__
-from sal_cli.cli import generate, profiles
+from sal_cli.cli import generate, profiles, train_prm
 from sal_cli.errors import INTERRUPTED, RUN_FAILED, SalError
 
 app = typer.Typer(
@@ -21,6 +21,7 @@ app = typer.Typer(
 )
 app.command("generate", epilog=generate.EPILOG)(generate.generate)
 app.add_typer(profiles.app, name="profiles")
+app.command("train-prm", epilog=train_prm.EPILOG)(train_prm.train_prm)
 
 
 def _version(value: bool) -> None:
