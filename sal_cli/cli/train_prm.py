@@ -62,7 +62,11 @@ ProtocolOpt = Annotated[
 ]
 SeparatorOpt = Annotated[
     Optional[str],
-    typer.Option("--step-separator", help="Separator of a token-classification PRM without `sal_prm.json`.", rich_help_panel=EVAL),
+    typer.Option(
+        "--step-separator",
+        help="Separator of a token-classification PRM without `sal_prm.json`, e.g. `'\\n\\n'` (TOML escapes).",
+        rich_help_panel=EVAL,
+    ),
 ]
 EvalBatchOpt = Annotated[
     Optional[int], typer.Option("--eval-batch-size", help="Sequences per PRM forward pass.", rich_help_panel=EVAL)
@@ -102,8 +106,9 @@ def train_prm(
     """
     training = {"--profile": profile, "--set": set_, "--base-model": base_model, "--dataset": dataset,
                 "--num-samples": num_samples, "--max-steps": max_steps, "--output-dir": output_dir,
-                "--push-to-hub": push_to_hub, "--overwrite": overwrite}
-    evaluation = {"--data": data, "--split": split, "--threshold": threshold, "--sweep": sweep, "--json": as_json,
+                "--push-to-hub": push_to_hub, "--overwrite": overwrite or None}
+    evaluation = {"--data": data, "--split": split or None, "--threshold": threshold, "--sweep": sweep or None,
+                  "--json": as_json or None,
                   "--protocol": protocol, "--step-separator": step_separator, "--eval-batch-size": eval_batch_size}
     if eval_only is None:
         _refuse(evaluation, "only applies with `--eval-only MODEL`", "add `--eval-only MODEL`, or drop it")
@@ -116,7 +121,8 @@ def train_prm(
 
 
 def _refuse(flags: dict[str, object], why: str, hint: str) -> None:
-    given = [flag for flag, value in flags.items() if value not in (None, False, [])]
+    """Flags given for the other mode (unset ones are None) are an error, not silently ignored."""
+    given = [flag for flag, value in flags.items() if value is not None]
     if given:
         raise SalError(f"`{given[0]}` {why}", hint=hint)
 
@@ -158,7 +164,7 @@ def _evaluate(model, data, splits, threshold, sweep, as_json, protocol, step_sep
     if not 0 <= threshold <= 1:
         raise SalError(f"`--threshold` must be in [0, 1], got {threshold}", hint="e.g. `--threshold 0.5`")
     try:
-        cfg = VerifierConfig(prm=model, protocol=protocol or "auto", step_separator=step_separator or "",
+        cfg = VerifierConfig(prm=model, protocol=protocol or "auto", step_separator=_unescape(step_separator or ""),
                              batch_size=batch_size or VerifierConfig.batch_size)
     except ConfigValueError as exc:
         flag = {"prm": "--eval-only", "protocol": "--protocol", "batch_size": "--eval-batch-size"}[exc.key]
@@ -187,6 +193,16 @@ def _evaluate(model, data, splits, threshold, sweep, as_json, protocol, step_sep
         _print_sweep(sweeps)
 
 
+def _unescape(text: str) -> str:
+    """`\\n` typed in a shell means a newline here, read as a TOML string would be."""
+    from sal_cli.profiles import tomllib
+
+    try:
+        return tomllib.loads('v = "' + text.replace('"', '\\"') + '"')["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
 def _pct(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.1f}"
 
@@ -211,8 +227,7 @@ def _print_sweep(reports) -> None:
     from sal_cli.progress import console
 
     best = max(reports, key=lambda r: -1 if r.average_f1 is None else r.average_f1)
-    table = Table(title="F1 % by threshold (* = best average; chosen on this data, so optimistic)",
-                  title_justify="left", box=None, pad_edge=False)
+    table = Table(title="F1 % by threshold", title_justify="left", box=None, pad_edge=False)
     table.add_column("threshold")
     for m in reports[0].splits:
         table.add_column(m.split, justify="right")
@@ -221,3 +236,4 @@ def _print_sweep(reports) -> None:
         mark = " *" if r is best else ""
         table.add_row(f"{r.threshold:.2f}{mark}", *(_pct(m.f1) for m in r.splits), _pct(r.average_f1))
     console.print(table)
+    console.print("* best average F1; a threshold picked on the evaluation data flatters it")

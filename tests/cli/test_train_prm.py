@@ -63,6 +63,8 @@ BAD = {
     "eval without data": (["--eval-only", "m"], "`--eval-only` needs `--data`"),
     "eval with training flag": (["--eval-only", "m", "--data", "{pb}", "-p", "x"], "`--profile` is a training option"),
     "eval flag without eval": (["--data", "{pb}"], "`--data` only applies with `--eval-only MODEL`"),
+    "zero threshold without eval": (["--threshold", "0"], "`--threshold` only applies with `--eval-only MODEL`"),
+    "zero rows with eval": (["--eval-only", "m", "--data", "{pb}", "--num-samples", "0"], "`--num-samples` is a training"),
 }
 
 
@@ -119,7 +121,7 @@ def scripted(monkeypatch):
 def test_eval_reports_processbench_metrics_as_json(sal, files, scripted):
     prm, seen = scripted
     code, out, err = sal("train-prm", "--eval-only", "some/prm", "--data", files["pb"], "--json", "-q",
-                         "--protocol", "token-classification", "--step-separator", "\n", "--eval-batch-size", "2")
+                         "--protocol", "token-classification", "--step-separator", r"\n", "--eval-batch-size", "2")
     assert code == 0, err
     cfg = seen["cfg"]
     assert (cfg.prm, cfg.protocol, cfg.step_separator, cfg.batch_size) == ("some/prm", "token-classification", "\n", 2)
