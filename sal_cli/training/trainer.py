@@ -175,6 +175,9 @@ def _build_trainer(config: TrainPRMConfig, folder: Path, tokenizer: Any, train_s
         revision=config.model.revision or None, trust_remote_code=config.model.trust_remote_code,
     )
     model.config.pad_token_id = tokenizer.pad_token_id
+    for module in model.modules():  # e.g. the 0.1 dropout before the head; TRL's PRM trainer turned these off too
+        if isinstance(module, torch.nn.Dropout):
+            module.p = 0.0
     if config.lora.enabled:
         model = _with_lora(model, config)
     stop, progress = StopOnSignal(), TrainProgress(quiet)
