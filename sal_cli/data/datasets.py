@@ -89,7 +89,7 @@ def _load_rows(cfg: DataConfig) -> tuple[list[dict[str, Any]], str, str]:
     name = cfg.dataset
     if name in BENCHMARKS:
         bench = BENCHMARKS[name]
-        rows = _read_local(BENCHMARK_DIR / bench.file)
+        rows = read_local(BENCHMARK_DIR / bench.file)
         if bench.gsm8k_answers:
             rows = [_gsm8k_row(row) for row in rows]
         return rows, cfg.problem_column or bench.problem_column, cfg.answer_column or bench.answer_column
@@ -100,7 +100,7 @@ def _load_rows(cfg: DataConfig) -> tuple[list[dict[str, Any]], str, str]:
             raise SalError(f"dataset file `{name}` does not exist", hint=_dataset_hint())
         if path.suffix.lower() not in LOCAL_SUFFIXES:
             raise SalError(f"dataset file `{name}` has an unsupported type", hint=_dataset_hint())
-        return _read_local(path), *columns
+        return read_local(path), *columns
     if name.count("/") == 1 and not name.startswith((".", "/")):
         return _read_hub(name, cfg.split), *columns
     raise SalError(f"unknown dataset `{name}`", hint=_dataset_hint())
@@ -120,7 +120,7 @@ def _gsm8k_row(row: dict[str, Any]) -> dict[str, Any]:
     return {**row, "answer": final, "solution": solution}
 
 
-def _read_local(path: Path) -> list[dict[str, Any]]:
+def read_local(path: Path) -> list[dict[str, Any]]:
     suffix = path.suffix.lower()
     try:
         if suffix == ".jsonl":

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sal_cli.data.datasets import LOCAL_SUFFIXES, _read_hub, _read_local
+from sal_cli.data.datasets import LOCAL_SUFFIXES, _read_hub, read_local
 from sal_cli.errors import SalError
 
 BUNDLED_DIR = Path(__file__).resolve().parent.parent / "data" / "training"
@@ -28,12 +28,12 @@ def read_rows(name: str, split: str, bundled: dict[str, Path]) -> list[dict[str,
         "or a hub name like `trl-lib/math_shepherd`"
     )
     if name in bundled:
-        return _read_local(bundled[name])
+        return read_local(bundled[name])
     path = Path(name).expanduser()
     if path.suffix.lower() in LOCAL_SUFFIXES or path.exists():
         if not path.is_file() or path.suffix.lower() not in LOCAL_SUFFIXES:
             raise SalError(f"dataset file `{name}` does not exist or has an unsupported type", hint=hint)
-        return _read_local(path)
+        return read_local(path)
     if name.count("/") == 1 and not name.startswith((".", "/")):
         try:
             return _read_hub(name, split)
