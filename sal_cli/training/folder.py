@@ -45,27 +45,33 @@ def training_folder(config: TrainPRMConfig) -> Path:
     return run_dir(config.output.root, "train-prm", config.model.base.removeprefix("embedded:"), config.data.dataset)
 
 
-def open_folder(folder: Path, settings: dict[str, dict[str, Any]], overwrite: bool) -> FolderState:
-    """Create or resume a training folder and write `train.toml`; refuse a folder of another run."""
+def inspect_folder(folder: Path, settings: dict[str, dict[str, Any]], overwrite: bool) -> FolderState:
+    """What a training folder holds, checked against `settings`; writes nothing, so bad input loses nothing."""
     if folder.exists() and not folder.is_dir():
         raise SalError(f"output path `{folder}` is a file, not a folder", hint="pick another `--output-dir`")
     if overwrite:
-        shutil.rmtree(folder / CHECKPOINTS, ignore_errors=True)
-        for name in (PRM_CARD, SUMMARY, TRAIN_TOML):
-            (folder / name).unlink(missing_ok=True)
-    elif (folder / TRAIN_TOML).is_file():
+        return FolderState(folder, False, None)
+    if (folder / TRAIN_TOML).is_file():
         _refuse_other_settings(folder, settings)
     elif folder.is_dir() and any(folder.iterdir()):
         raise SalError(
             f"`{folder}` is not empty and holds no `sal train-prm` run",
             hint="pick another `--output-dir`, or pass `--overwrite` to train into it anyway",
         )
+    return FolderState(folder, (folder / PRM_CARD).is_file(), last_checkpoint(folder / CHECKPOINTS))
+
+
+def claim_folder(folder: Path, settings: dict[str, dict[str, Any]], overwrite: bool) -> None:
+    """Start or go on with the run in `folder` (with `overwrite`, forget the old one first); write `train.toml`."""
+    if overwrite:
+        shutil.rmtree(folder / CHECKPOINTS, ignore_errors=True)
+        for name in (PRM_CARD, SUMMARY, TRAIN_TOML):
+            (folder / name).unlink(missing_ok=True)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise SalError(f"cannot create output folder `{folder}`: {exc.strerror}") from None
     write_atomic(folder / TRAIN_TOML, toml_dumps(settings, header='kind = "train-prm"\ndescription = "sal train-prm run"'))
-    return FolderState(folder, (folder / PRM_CARD).is_file(), last_checkpoint(folder / CHECKPOINTS))
 
 
 def last_checkpoint(checkpoints: Path) -> Path | None:

@@ -21,7 +21,7 @@ from sal_cli.errors import INTERRUPTED, RunFailure, SalError
 from sal_cli.progress import note
 from sal_cli.training.config import TrainPRMConfig
 from sal_cli.training.data import load_stepwise
-from sal_cli.training.folder import CHECKPOINTS, last_checkpoint, open_folder, write_summary
+from sal_cli.training.folder import CHECKPOINTS, claim_folder, inspect_folder, last_checkpoint, write_summary
 from sal_cli.training.tokenize import has_label, tokenize_row
 
 
@@ -52,12 +52,14 @@ def train(config: TrainPRMConfig, folder: Path, *, overwrite: bool = False, quie
 
     require_train_extras(config)
     check_can_push(config)
-    rows = load_stepwise(config.data.dataset, config.data.split, config.data.num_samples)
-    eval_rows = load_stepwise(config.data.eval_dataset, config.data.eval_split) if config.data.eval_dataset else None
-    state = open_folder(folder, to_dict(config), overwrite)
+    settings = to_dict(config)
+    state = inspect_folder(folder, settings, overwrite)
     if state.finished:
         note(f"`{folder}` already holds the trained PRM (pass `--overwrite` to train again)")
         return TrainOutcome(folder, 0, 0.0, None, None, already_done=True)
+    rows = load_stepwise(config.data.dataset, config.data.split, config.data.num_samples)
+    eval_rows = load_stepwise(config.data.eval_dataset, config.data.eval_split) if config.data.eval_dataset else None
+    claim_folder(folder, settings, overwrite)
 
     note(f"training `{config.model.base}` on {len(rows)} rows of `{config.data.dataset}` into `{folder}`")
     tokenizer = _load_tokenizer(config)

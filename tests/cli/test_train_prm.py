@@ -233,3 +233,6 @@ def test_ctrl_c_saves_a_checkpoint_and_the_rerun_resumes(sal, tiny_model, tmp_pa
     assert code == 0 and "already holds the trained PRM" in err and stdout.strip() == str(out)
     code, _, err = sal(*args[:-2], "--set", "train.learning_rate=1e-4")
     assert code == 2 and "holds a training run with other settings" in err
+    code, _, err = sal(*args, "--overwrite", "--dataset", str(tmp_path / "missing.jsonl"))
+    assert code == 2 and "does not exist" in err
+    assert (out / "sal_prm.json").is_file()  # bad input loses nothing, even with --overwrite

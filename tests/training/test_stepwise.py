@@ -11,7 +11,7 @@ from sal_cli.config import to_dict
 from sal_cli.errors import SalError
 from sal_cli.training.config import TrainPRMConfig
 from sal_cli.training.data import load_stepwise
-from sal_cli.training.folder import PRM_CARD, TRAIN_TOML, last_checkpoint, open_folder
+from sal_cli.training.folder import PRM_CARD, TRAIN_TOML, claim_folder, inspect_folder, last_checkpoint
 from sal_cli.training.tokenize import IGNORE, has_label, tokenize_row
 
 
@@ -91,30 +91,38 @@ def test_missing_column_and_empty_dataset(tmp_path):
         load_stepwise("prm_sample", "train")
 
 
+def _open(folder, settings, overwrite=False):
+    state = inspect_folder(folder, settings, overwrite)
+    claim_folder(folder, settings, overwrite)
+    return state
+
+
 def test_folder_resumes_from_newest_complete_checkpoint(tmp_path):
     settings = to_dict(TrainPRMConfig())
-    state = open_folder(tmp_path / "run", settings, overwrite=False)
+    state = _open(tmp_path / "run", settings)
     assert (state.finished, state.checkpoint) == (False, None) and (tmp_path / "run" / TRAIN_TOML).is_file()
     for step, complete in ((10, True), (20, True), (30, False)):  # 30 died mid-write
         ckpt = tmp_path / "run" / "checkpoints" / f"checkpoint-{step}"
         ckpt.mkdir(parents=True)
         if complete:
             (ckpt / "trainer_state.json").write_text("{}")
-    assert open_folder(tmp_path / "run", settings, overwrite=False).checkpoint.name == "checkpoint-20"
+    assert _open(tmp_path / "run", settings).checkpoint.name == "checkpoint-20"
     assert last_checkpoint(tmp_path / "nowhere") is None
 
 
 def test_folder_refuses_other_settings_and_other_content(tmp_path):
     config = TrainPRMConfig()
-    open_folder(tmp_path / "run", to_dict(config), overwrite=False)
+    _open(tmp_path / "run", to_dict(config))
     config.train.learning_rate = 3e-5
     with pytest.raises(SalError, match=r"other settings \(train.learning_rate: 1e-05 -> 3e-05\)"):
-        open_folder(tmp_path / "run", to_dict(config), overwrite=False)
+        inspect_folder(tmp_path / "run", to_dict(config), overwrite=False)
     config.output.save_steps = 7  # where things go may change
     (tmp_path / "run" / PRM_CARD).write_text("{}")
-    state = open_folder(tmp_path / "run", to_dict(config), overwrite=True)
-    assert not state.finished and not (tmp_path / "run" / PRM_CARD).exists()
+    state = inspect_folder(tmp_path / "run", to_dict(config), overwrite=True)
+    assert not state.finished and (tmp_path / "run" / PRM_CARD).exists()  # nothing is deleted before the data is checked
+    claim_folder(tmp_path / "run", to_dict(config), overwrite=True)
+    assert not (tmp_path / "run" / PRM_CARD).exists()
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / "notes.txt").write_text("mine")
     with pytest.raises(SalError, match="holds no `sal train-prm` run"):
-        open_folder(tmp_path / "other", to_dict(config), overwrite=False)
+        inspect_folder(tmp_path / "other", to_dict(config), overwrite=False)
