@@ -165,9 +165,9 @@ def _evaluate(model, data, splits, threshold, sweep, as_json, protocol, step_sep
         raise SalError(f"`--threshold` must be in [0, 1], got {threshold}", hint="e.g. `--threshold 0.5`")
     try:
         cfg = VerifierConfig(prm=model, protocol=protocol or "auto", step_separator=_unescape(step_separator or ""),
-                             batch_size=batch_size or VerifierConfig.batch_size)
+                             batch_size=VerifierConfig.batch_size if batch_size is None else batch_size)
     except ConfigValueError as exc:
-        flag = {"prm": "--eval-only", "protocol": "--protocol", "batch_size": "--eval-batch-size"}[exc.key]
+        flag = {"prm": "--eval-only", "protocol": "--protocol", "batch_size": "--eval-batch-size"}.get(exc.key, exc.key)
         raise SalError(f"`{flag}` {exc}") from None
     samples = pb.load_samples(data, splits)
     names = list(splits or dict.fromkeys(s.split for s in samples))

@@ -60,6 +60,7 @@ BAD = {
     "eval unknown split": (["--eval-only", "m", "--data", "{pb}", "--split", "omnimath"], "has no split `omnimath`"),
     "eval bad threshold": (["--eval-only", "m", "--data", "{pb}", "--threshold", "1.5"], "`--threshold` must be in [0, 1]"),
     "eval bad protocol": (["--eval-only", "m", "--data", "{pb}", "--protocol", "magic"], "`--protocol` must be one of"),
+    "eval zero batch": (["--eval-only", "m", "--data", "{pb}", "--eval-batch-size", "0"], "`--eval-batch-size` must be >= 1"),
     "eval without data": (["--eval-only", "m"], "`--eval-only` needs `--data`"),
     "eval with training flag": (["--eval-only", "m", "--data", "{pb}", "-p", "x"], "`--profile` is a training option"),
     "eval flag without eval": (["--data", "{pb}"], "`--data` only applies with `--eval-only MODEL`"),
