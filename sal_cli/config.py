@@ -8,6 +8,7 @@ length, the PRM's step token) happen in the adapters' `verify()`.
 from __future__ import annotations
 
 import dataclasses
+import typing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -312,20 +313,27 @@ class RunConfig:
     output: OutputConfig = field(default_factory=OutputConfig)
 
 
-SECTIONS: dict[str, type] = {
-    "generator": GeneratorConfig,
-    "sampling": SamplingConfig,
-    "search": SearchConfig,
-    "verifier": VerifierConfig,
-    "data": DataConfig,
-    "output": OutputConfig,
-}
+@dataclass(frozen=True)
+class Schema:
+    """What one kind of profile is checked against: a root dataclass whose fields are its sections.
+
+    A profile declares its kind with a top-level `kind = "..."` (absent means `run`), so a
+    training profile cannot be passed to a run command by mistake, nor the reverse.
+    """
+
+    kind: str
+    root: type
+    default_profile: str
+
+    @property
+    def sections(self) -> dict[str, type]:
+        """`{"generator": GeneratorConfig, ...}`, in the root's field order."""
+        return typing.get_type_hints(self.root)
 
 
-def section_fields(section: str) -> dict[str, dataclasses.Field]:
-    return {f.name: f for f in dataclasses.fields(SECTIONS[section])}
+RUN_SCHEMA = Schema("run", RunConfig, default_profile="cpu-demo")
 
 
-def to_dict(config: RunConfig) -> dict[str, dict[str, Any]]:
-    """The config as nested plain values (what `run.toml` stores)."""
-    return {name: dataclasses.asdict(getattr(config, name)) for name in SECTIONS}
+def to_dict(config: Any) -> dict[str, dict[str, Any]]:
+    """The config (any schema's root) as nested plain values (what `run.toml` stores)."""
+    return {f.name: dataclasses.asdict(getattr(config, f.name)) for f in dataclasses.fields(config)}

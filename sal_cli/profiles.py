@@ -7,6 +7,7 @@ came from, so errors and `sal profiles show` can name the file or flag.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import sys
 import typing
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sal_cli.config import SECTIONS, ConfigValueError, RunConfig, section_fields
+from sal_cli.config import RUN_SCHEMA, ConfigValueError, Schema
 from sal_cli.errors import SalError
 
 if sys.version_info >= (3, 11):
@@ -22,8 +23,10 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-DEFAULT_PROFILE = "cpu-demo"
-TOP_LEVEL_KEYS = ("description", "extends")
+DEFAULT_PROFILE = RUN_SCHEMA.default_profile
+TOP_LEVEL_KEYS = ("description", "extends", "kind")
+# Each kind of profile and the commands that take it; a file without `kind` is a run profile.
+KINDS = {"run": "`sal generate` and `sal search`", "train-prm": "`sal train-prm`"}
 DEFAULT_SOURCE = "default"
 
 
@@ -40,13 +43,14 @@ class ProfileInfo:
     path: Path
     description: str
     extends: str
+    kind: str
 
 
 @dataclass
 class Resolved:
-    """A validated config plus, for each `section.key`, where its value came from."""
+    """A validated config (the schema's root) plus, for each `section.key`, where its value came from."""
 
-    config: RunConfig
+    config: Any
     sources: dict[str, str] = field(default_factory=dict)
     chain: list[Path] = field(default_factory=list)
 
@@ -63,7 +67,9 @@ def list_profiles() -> list[ProfileInfo]:
     for name in builtin_names():
         path = builtin_dir() / f"{name}.toml"
         data = _read_toml(path)
-        infos.append(ProfileInfo(name, path, str(data.get("description", "")), str(data.get("extends", ""))))
+        infos.append(
+            ProfileInfo(name, path, str(data.get("description", "")), str(data.get("extends", "")), _kind(_chain(path)))
+        )
     return infos
 
 
@@ -89,21 +95,44 @@ def resolve(
     profile: str | None = None,
     sets: list[str] | tuple[str, ...] = (),
     flags: dict[str, tuple[Any, str]] | None = None,
+    schema: Schema = RUN_SCHEMA,
 ) -> Resolved:
-    """Resolve a profile chain, `--set` items and flags (`{"sampling.n": (8, "--n")}`)."""
+    """Resolve a profile chain, `--set` items and flags (`{"sampling.n": (8, "--n")}`) against `schema`."""
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
-    chain = _chain(find_profile(profile or DEFAULT_PROFILE))
+    ref = profile or schema.default_profile
+    chain = _chain(find_profile(ref))
+    kind = _kind(chain)
+    if kind != schema.kind:
+        raise SalError(
+            f"profile `{ref}` is a `{kind}` profile, not a `{schema.kind}` profile",
+            hint=f"use it with {KINDS[kind]}; this command takes `{schema.kind}` profiles such as "
+            f"`{schema.default_profile}` (`sal profiles list` shows each profile's kind)",
+        )
     for path in chain:
-        for key, value in _flatten(path).items():
+        for key, value in _flatten(path, schema).items():
             values[key], sources[key] = value, f"`{_display(path)}`"
     for item in sets:
         key, value = _parse_set(item)
-        values[key], sources[key] = _typed(key, value, "`--set`"), "`--set`"
+        values[key], sources[key] = _typed(key, value, "`--set`", schema), "`--set`"
     for key, (value, flag) in (flags or {}).items():
         if value is not None:
-            values[key], sources[key] = _typed(key, value, f"`{flag}`"), f"`{flag}`"
-    return Resolved(_build(values, sources), sources, chain)
+            values[key], sources[key] = _typed(key, value, f"`{flag}`", schema), f"`{flag}`"
+    return Resolved(_build(values, sources, schema), sources, chain)
+
+
+def kind_of(ref: str) -> str:
+    """The kind of a profile (name or path): `run` unless its chain declares another."""
+    return _kind(_chain(find_profile(ref)))
+
+
+def schema_for(kind: str) -> Schema:
+    """The schema of a kind; the training schema is imported only when asked for."""
+    if kind == "train-prm":
+        from sal_cli.training.config import TRAIN_PRM_SCHEMA
+
+        return TRAIN_PRM_SCHEMA
+    return RUN_SCHEMA
 
 
 def label(path: Path) -> str:
@@ -151,20 +180,39 @@ def _chain(path: Path) -> list[Path]:
         path = find_profile(parent, relative_to=path.parent)
 
 
-def _flatten(path: Path) -> dict[str, Any]:
+def _kind(chain: list[Path]) -> str:
+    """The kind a chain declares with `kind = "..."` (files without one inherit it; default `run`)."""
+    kind, declared_in = "run", ""
+    for path in chain:
+        value = _read_toml(path).get("kind")
+        if value is None:
+            continue
+        where = f"`{_display(path)}`"
+        if value not in KINDS:
+            raise SalError(f"`kind` in {where} must be one of {', '.join(KINDS)}, got {value!r}")
+        if declared_in and value != kind:
+            raise SalError(
+                f"{where} (kind `{value}`) extends {declared_in} (kind `{kind}`)",
+                hint="a profile can only extend profiles of its own kind",
+            )
+        kind, declared_in = value, where
+    return kind
+
+
+def _flatten(path: Path, schema: Schema) -> dict[str, Any]:
     """`{"sampling": {"n": 4}}` -> `{"sampling.n": 4}`, checking names and types."""
     where = f"`{_display(path)}`"
     flat: dict[str, Any] = {}
     for name, table in _read_toml(path).items():
         if name in TOP_LEVEL_KEYS:
             continue
-        if name not in SECTIONS:
-            raise _unknown(name, [*SECTIONS, *TOP_LEVEL_KEYS], where)
+        if name not in schema.sections:
+            raise _unknown(name, [*schema.sections, *TOP_LEVEL_KEYS], where)
         if not isinstance(table, dict):
             raise SalError(f"`{name}` in {where} must be a table (`[{name}]`), got a value")
         for key, value in table.items():
             full = f"{name}.{key}"
-            flat[full] = _typed(full, value, where)
+            flat[full] = _typed(full, value, where, schema)
     return flat
 
 
@@ -187,15 +235,15 @@ def _parse_set(item: str) -> tuple[str, Any]:
     return key, value
 
 
-def _typed(full_key: str, value: Any, where: str) -> Any:
+def _typed(full_key: str, value: Any, where: str, schema: Schema) -> Any:
     """Check that `section.key` exists and `value` has its type; ints widen to floats."""
     section, _, key = full_key.partition(".")
-    if section not in SECTIONS:
-        raise _unknown(section, list(SECTIONS), where)
-    fields = section_fields(section)
+    if section not in schema.sections:
+        raise _unknown(section, list(schema.sections), where)
+    fields = [f.name for f in dataclasses.fields(schema.sections[section])]
     if key not in fields:
         raise _unknown(full_key, [f"{section}.{k}" for k in fields], where)
-    expected = typing.get_type_hints(SECTIONS[section])[key]
+    expected = typing.get_type_hints(schema.sections[section])[key]
     if typing.get_origin(expected) is list:
         (item_type,) = typing.get_args(expected)
         if isinstance(value, list):
@@ -237,9 +285,9 @@ def _example(kind: Any) -> str:
     return {bool: "true", int: "4", float: "0.8", str: '"text"'}.get(kind, "...")
 
 
-def _build(values: dict[str, Any], sources: dict[str, str]) -> RunConfig:
+def _build(values: dict[str, Any], sources: dict[str, str], schema: Schema) -> Any:
     sections = {}
-    for name, cls in SECTIONS.items():
+    for name, cls in schema.sections.items():
         kwargs = {k.partition(".")[2]: v for k, v in values.items() if k.partition(".")[0] == name}
         try:
             sections[name] = cls(**kwargs)
@@ -248,4 +296,4 @@ def _build(values: dict[str, Any], sources: dict[str, str]) -> RunConfig:
             shown = values.get(full, getattr(cls(), exc.key, None))
             where = sources.get(full, DEFAULT_SOURCE)
             raise SalError(f"`{full}` ({shown!r}) {exc} (set in {where})") from None
-    return RunConfig(**sections)
+    return schema.root(**sections)

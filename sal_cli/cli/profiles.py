@@ -16,24 +16,30 @@ app = typer.Typer(help="List built-in profiles and show resolved settings.", no_
 def profiles_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
-    """List the built-in profiles (name, what it extends, description)."""
+    """List the built-in profiles (name, kind, what it extends, description)."""
     from rich.console import Console
     from rich.table import Table
 
-    from sal_cli.profiles import DEFAULT_PROFILE, list_profiles
+    from sal_cli.profiles import DEFAULT_PROFILE, list_profiles, schema_for
 
     infos = list_profiles()
     if as_json:
-        typer.echo(json.dumps([{"name": i.name, "extends": i.extends, "description": i.description} for i in infos], indent=2))
+        rows = [{"name": i.name, "kind": i.kind, "extends": i.extends, "description": i.description} for i in infos]
+        typer.echo(json.dumps(rows, indent=2))
         return
-    table = Table("profile", "extends", "description", box=None, pad_edge=False)
+    defaults = {DEFAULT_PROFILE, schema_for("train-prm").default_profile}
+    table = Table("profile", "kind", "extends", "description", box=None, pad_edge=False)
     for info in infos:
-        name = f"{info.name} (default)" if info.name == DEFAULT_PROFILE else info.name
-        table.add_row(name, info.extends, info.description)
+        name = f"{info.name} (default)" if info.name in defaults else info.name
+        table.add_row(name, info.kind, info.extends, info.description)
     Console(soft_wrap=True).print(table)
 
 
-@app.command("show", epilog="Examples:\n\n  sal profiles show llama-3.2-1b/beam_search\n\n  sal profiles show my.toml --set sampling.n=16")
+@app.command(
+    "show",
+    epilog="Examples:\n\n  sal profiles show llama-3.2-1b/beam_search\n\n  sal profiles show my.toml --set sampling.n=16"
+    "\n\n  sal profiles show train-cpu-demo --set train.learning_rate=1e-5",
+)
 def profiles_show(
     name: Annotated[Optional[str], typer.Argument(help="Profile name or TOML path (default: `cpu-demo`).")] = None,
     set_: o.SetOpt = None,
@@ -44,9 +50,9 @@ def profiles_show(
     from rich.table import Table
 
     from sal_cli.config import to_dict
-    from sal_cli.profiles import label, resolve, source_of
+    from sal_cli.profiles import DEFAULT_PROFILE, kind_of, label, resolve, schema_for, source_of
 
-    resolved = resolve(name, set_ or ())
+    resolved = resolve(name, set_ or (), schema=schema_for(kind_of(name or DEFAULT_PROFILE)))
     rows = [
         (f"{section}.{key}", value, source_of(resolved, f"{section}.{key}"))
         for section, table in to_dict(resolved.config).items()
