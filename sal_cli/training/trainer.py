@@ -1,8 +1,10 @@
-"""`sal train-prm`: a token-classification PRM trained with `transformers.Trainer`.
+"""`sal train-prm`: a token-classification PRM trained with TRL's `PRMTrainer`.
 
-TRL's `PRMTrainer` (`trl.experimental.prm`) was removed in TRL 1.14, so sal keeps the one
-idea it added, the stepwise layout in `tokenize.py` (identical to TRL's `tokenize_row`),
-and hands the rest to the stock `Trainer` with `DataCollatorForTokenClassification`.
+The trainer lives in `trl.experimental.prm` (TRL 1.0 to 1.13; TRL 1.14 removed it, so the
+`train` extra pins `trl<1.14`). Rows are tokenised up front with TRL's own
+`PRMTrainer.tokenize_row`, so rows whose labelled steps all fall past `max_length` can be
+dropped before they make a NaN loss; the trainer then takes the ids as they are. The
+`token-classification` PRM protocol reads a saved model with that same layout.
 Order matters for the user: settings, folder and data are checked before a model loads.
 """
 
@@ -22,7 +24,6 @@ from sal_cli.progress import note
 from sal_cli.training.config import TrainPRMConfig
 from sal_cli.training.data import load_stepwise
 from sal_cli.training.folder import CHECKPOINTS, claim_folder, inspect_folder, last_checkpoint, write_summary
-from sal_cli.training.tokenize import has_label, tokenize_row
 
 
 @dataclass
@@ -35,14 +36,24 @@ class TrainOutcome:
     already_done: bool = False
 
 
+IGNORE = -100  # the label torch's cross-entropy skips
+
+
 def require_train_extras(config: TrainPRMConfig) -> None:
-    """The `train` extra (accelerate for `Trainer`, peft for LoRA), or one line saying how to get it."""
-    needed = ["accelerate", *(["peft"] if config.lora.enabled else [])]
+    """The `train` extra (TRL's PRM trainer, peft for LoRA), or one line saying how to get it."""
+    needed = ["trl", *(["peft"] if config.lora.enabled else [])]
     missing = [name for name in needed if importlib.util.find_spec(name) is None]
     if missing:
         raise SalError(
             f"`sal train-prm` needs {' and '.join(f'`{m}`' for m in missing)}, not installed here",
             hint="run `pip install 'sal-cli[train]'`",
+        )
+    if importlib.util.find_spec("trl.experimental.prm") is None:
+        from importlib.metadata import version
+
+        raise SalError(
+            f"`sal train-prm` needs TRL's PRM trainer, which TRL {version('trl')} no longer has (removed in 1.14)",
+            hint="run `pip install 'sal-cli[train]'` (it pins `trl>=1.0,<1.14`)",
         )
 
 
@@ -63,8 +74,8 @@ def train(config: TrainPRMConfig, folder: Path, *, overwrite: bool = False, quie
 
     note(f"training `{config.model.base}` on {len(rows)} rows of `{config.data.dataset}` into `{folder}`")
     tokenizer = _load_tokenizer(config)
-    train_set = _tokenized(rows, tokenizer, config, last_step_only=config.train.train_on_last_step_only)
-    eval_set = _tokenized(eval_rows, tokenizer, config, last_step_only=False) if eval_rows else None
+    train_set = _tokenized(rows, tokenizer, config, is_eval=False)
+    eval_set = _tokenized(eval_rows, tokenizer, config, is_eval=True) if eval_rows else None
     trainer, stop, progress = _build_trainer(config, folder, tokenizer, train_set, eval_set, quiet)
     if state.checkpoint is not None:
         note(f"resuming from `{state.checkpoint.name}`")
@@ -134,25 +145,29 @@ def _load_tokenizer(config: TrainPRMConfig) -> Any:
     return tokenizer
 
 
-def _tokenized(rows: list[dict[str, Any]], tokenizer: Any, config: TrainPRMConfig, last_step_only: bool) -> Any:
-    """A `datasets.Dataset` of `input_ids`/`labels`, without rows whose labelled steps were all cut off."""
+def _tokenized(rows: list[dict[str, Any]], tokenizer: Any, config: TrainPRMConfig, is_eval: bool) -> Any:
+    """A `datasets.Dataset` of `input_ids`/`labels` in TRL's layout, without rows whose
+    labelled steps were all cut off (they teach nothing and make a NaN loss)."""
     import datasets
+    from trl.experimental.prm import PRMTrainer
 
+    cfg = config.train
     kwargs = {
         "tokenizer": tokenizer,
-        "separator_ids": tokenizer.encode(config.train.step_separator, add_special_tokens=False),
-        "max_length": config.train.max_length,
-        "max_completion_length": config.train.max_completion_length,
-        "last_step_only": last_step_only,
+        "step_separator": cfg.step_separator,
+        "max_length": cfg.max_length or None,
+        "max_completion_length": cfg.max_completion_length or None,
+        "train_on_last_step_only": cfg.train_on_last_step_only,
+        "is_eval": is_eval,
     }
     features = datasets.Features(
         {"input_ids": datasets.Sequence(datasets.Value("int64")), "labels": datasets.Sequence(datasets.Value("int64"))}
     )
     data = datasets.Dataset.from_list(rows).map(
-        tokenize_row, fn_kwargs=kwargs, num_proc=config.data.num_proc if config.data.num_proc > 1 else None,
+        PRMTrainer.tokenize_row, fn_kwargs=kwargs, num_proc=config.data.num_proc if config.data.num_proc > 1 else None,
         remove_columns=list(rows[0]), features=features,
     )
-    kept = data.filter(lambda row: has_label(row["labels"]))
+    kept = data.filter(lambda row: any(label != IGNORE for label in row["labels"]))
     if len(kept) < len(data):
         note(f"dropped {len(data) - len(kept)} of {len(data)} rows whose labelled steps lie past `train.max_length`")
     if not len(kept):
@@ -164,71 +179,72 @@ def _tokenized(rows: list[dict[str, Any]], tokenizer: Any, config: TrainPRMConfi
 
 
 def _build_trainer(config: TrainPRMConfig, folder: Path, tokenizer: Any, train_set: Any, eval_set: Any, quiet: bool):
+    import os
+
+    os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
     import torch
-    from transformers import AutoModelForTokenClassification, DataCollatorForTokenClassification, PrinterCallback, Trainer
+    from transformers import AutoModelForTokenClassification, PrinterCallback
+    from trl.experimental.prm import PRMTrainer
 
     from sal_cli.generators.models import resolve_model
     from sal_cli.training.callbacks import StopOnSignal, TrainProgress
 
-    cfg = config.train
-    torch.manual_seed(cfg.seed)  # the new classification head
+    torch.manual_seed(config.train.seed)  # the new classification head
     model = AutoModelForTokenClassification.from_pretrained(
         resolve_model(config.model.base), num_labels=2, dtype=torch.float32,
         revision=config.model.revision or None, trust_remote_code=config.model.trust_remote_code,
     )
     model.config.pad_token_id = tokenizer.pad_token_id
-    for module in model.modules():  # e.g. the 0.1 dropout before the head; TRL's PRM trainer turned these off too
-        if isinstance(module, torch.nn.Dropout):
-            module.p = 0.0
-    if config.lora.enabled:
-        model = _with_lora(model, config)
     stop, progress = StopOnSignal(), TrainProgress(quiet)
-    trainer = Trainer(
+    trainer = PRMTrainer(  # turns the model's dropout off (`disable_dropout`) and wraps it in LoRA when asked
         model=model,
-        args=_training_arguments(config, folder, has_eval=eval_set is not None),
-        data_collator=DataCollatorForTokenClassification(tokenizer),
+        args=_prm_config(config, folder, has_eval=eval_set is not None),
         train_dataset=train_set,
         eval_dataset=eval_set,
         processing_class=tokenizer,
         compute_metrics=_step_accuracy,
         preprocess_logits_for_metrics=lambda logits, labels: logits.argmax(-1),
         callbacks=[progress, stop],
+        peft_config=_lora(model, config) if config.lora.enabled else None,
     )
     trainer.remove_callback(PrinterCallback)  # it prints raw log dicts to stdout
     return trainer, stop, progress
 
 
-def _with_lora(model: Any, config: TrainPRMConfig) -> Any:
+def _lora(model: Any, config: TrainPRMConfig) -> Any:
     """LoRA adapters for a token-classification task: peft also trains the new head in full.
 
     "Every linear layer" is listed by name without the head: peft's `"all-linear"` would
     adapt the head too, which clashes with training it in full.
     """
     import torch
-    from peft import LoraConfig, TaskType, get_peft_model
+    from peft import LoraConfig, TaskType
 
     lora = config.lora
     targets = lora.target_modules or sorted(
         {name.rpartition(".")[2] for name, module in model.named_modules() if isinstance(module, torch.nn.Linear)}
         - {"score", "classifier"}
     )
-    return get_peft_model(
-        model,
-        LoraConfig(
-            task_type=TaskType.TOKEN_CLS, r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout, target_modules=targets
-        ),
+    return LoraConfig(
+        task_type=TaskType.TOKEN_CLS, r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout, target_modules=targets
     )
 
 
-def _training_arguments(config: TrainPRMConfig, folder: Path, has_eval: bool) -> Any:
+def _prm_config(config: TrainPRMConfig, folder: Path, has_eval: bool) -> Any:
+    """TRL's `PRMConfig` from the profile: every default TRL changed is set here explicitly."""
     import torch
-    from transformers import TrainingArguments
+    from trl.experimental.prm import PRMConfig
 
     cfg, out = config.train, config.output
     precision = cfg.precision
     if precision == "auto":
         precision = "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "fp32"
-    return TrainingArguments(
+    return PRMConfig(
+        step_separator=cfg.step_separator,
+        max_length=cfg.max_length or None,
+        max_completion_length=cfg.max_completion_length or None,
+        train_on_last_step_only=cfg.train_on_last_step_only,
+        disable_dropout=True,
         output_dir=str(folder / CHECKPOINTS),
         learning_rate=cfg.learning_rate,
         num_train_epochs=cfg.epochs,

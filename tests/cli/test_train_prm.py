@@ -80,12 +80,19 @@ def test_bad_input_is_one_clear_line_and_exit_2(name, sal, files, monkeypatch, t
     assert "Traceback" not in err and out == ""
 
 
-@pytest.mark.parametrize(("missing", "extra"), [("accelerate", []), ("peft", ["--set", "lora.enabled=true"])])
+@pytest.mark.parametrize(("missing", "extra"), [("trl", []), ("peft", ["--set", "lora.enabled=true"])])
 def test_missing_train_extra_says_how_to_install(sal, monkeypatch, missing, extra):
     monkeypatch.setitem(sys.modules, missing, None)  # what `import` sees when a package is absent
     code, out, err = sal("train-prm", *extra)
     assert code == 2 and err.startswith(f"error: `sal train-prm` needs `{missing}`"), err
     assert "pip install 'sal-cli[train]'" in err
+
+
+def test_a_trl_without_the_prm_trainer_is_one_line(sal, monkeypatch):
+    monkeypatch.setitem(sys.modules, "trl.experimental.prm", None)  # TRL 1.14+ has no PRMTrainer
+    code, out, err = sal("train-prm")
+    assert code == 2 and "needs TRL's PRM trainer" in err.splitlines()[0] and "removed in 1.14" in err, err
+    assert "trl>=1.0,<1.14" in err
 
 
 class ScriptedPRM:
@@ -189,6 +196,19 @@ def test_tiny_round_trip_trains_saves_and_scores_by_hand(sal, tiny_model, tmp_pa
     scores = [probs[i].item() for i in ends]
     assert len(scores) == 2 and all(0 < s < 1 for s in scores)
     assert min(scores) > 0.5  # 92% of the sample's steps are correct: the head has learnt that much
+
+    # `sal search` loads the folder as its PRM with no other flag, and scores the same.
+    from sal_cli.config import VerifierConfig
+    from sal_cli.prms import load_prm
+
+    prm = load_prm(VerifierConfig(prm=str(out), protocol="auto", dtype="float32"))
+    assert prm.score(["What is 1 + 1?"], [steps])[0] == pytest.approx(scores, abs=2e-3)  # bf16 weights, fp32 here
+    run = tmp_path / "search"
+    code, _, err = sal("search", "--prm", str(out), "--model", str(tiny_model), "--backend", "transformers",
+                       "--num-samples", "2", "-n", "2", "--max-tokens", "16", "-o", str(run), "-q")
+    assert code == 0, err
+    records = [json.loads(line) for line in (run / "results.jsonl").read_text().splitlines()]
+    assert len(records) == 2 and all(len(r["scores"]) == 2 for r in records)
 
 
 def test_lora_is_merged_into_a_plain_model(sal, tiny_model, tmp_path):

@@ -12,7 +12,10 @@ from sal_cli.errors import SalError
 from sal_cli.training.config import TrainPRMConfig
 from sal_cli.training.data import load_stepwise
 from sal_cli.training.folder import PRM_CARD, TRAIN_TOML, claim_folder, inspect_folder, last_checkpoint
-from sal_cli.training.tokenize import IGNORE, has_label, tokenize_row
+from sal_cli.training.trainer import IGNORE
+
+pytest.importorskip("trl.experimental.prm")
+from trl.experimental.prm import PRMTrainer  # noqa: E402
 
 
 class WordTokenizer:
@@ -25,9 +28,21 @@ class WordTokenizer:
     def _ids(self, text: str) -> list[int]:
         return [self.vocab.setdefault(word, len(self.vocab) + 1) for word in text.replace("\n", " \n ").split(" ") if word]
 
-    def __call__(self, texts, add_special_tokens=False):
+    def __call__(self, text, add_special_tokens=False):
         assert add_special_tokens is False
-        return {"input_ids": [self._ids(t) for t in texts]}
+        return {"input_ids": self._ids(text)}
+
+    def encode(self, text, add_special_tokens=False):
+        return self(text, add_special_tokens)["input_ids"]
+
+
+def tokenize_row(row, tok, separator="\n", max_length=None, max_completion_length=None, last_step_only=False):
+    """TRL's own layout function, the one `sal train-prm` trains with."""
+    return PRMTrainer.tokenize_row(row, tok, separator, max_length, max_completion_length, last_step_only, is_eval=False)
+
+
+def has_label(labels):
+    return any(label != IGNORE for label in labels)
 
 
 ROW = {"prompt": "what is 2+2 ?", "completions": ["2+2 = 4", "so 5"], "labels": [True, False]}
@@ -35,7 +50,7 @@ ROW = {"prompt": "what is 2+2 ?", "completions": ["2+2 = 4", "so 5"], "labels": 
 
 def test_layout_matches_trl_worked_example():
     tok = WordTokenizer()
-    out = tokenize_row(ROW, tok, separator_ids=[1])
+    out = tokenize_row(ROW, tok)
     words = {v: k for k, v in tok.vocab.items()} | {0: "<bos>"}
     assert [words[i] for i in out["input_ids"]] == ["<bos>", "what", "is", "2+2", "?", "2+2", "=", "4", "\n", "so", "5", "\n"]
     assert out["labels"] == [IGNORE] * 8 + [1] + [IGNORE] * 2 + [0]
@@ -43,12 +58,12 @@ def test_layout_matches_trl_worked_example():
 
 def test_no_bos_last_step_only_and_truncation():
     tok = WordTokenizer(bos=False)
-    assert tokenize_row(ROW, tok, [1])["input_ids"][0] != 0
-    last_only = tokenize_row(ROW, tok, [1], last_step_only=True)["labels"]
+    assert tokenize_row(ROW, tok)["input_ids"][0] != 0
+    last_only = tokenize_row(ROW, tok, last_step_only=True)["labels"]
     assert [x for x in last_only if x != IGNORE] == [0]
-    cut = tokenize_row(ROW, tok, [1], max_length=7)  # prompt (4) + "2+2 = 4" (3): the separator is cut off
+    cut = tokenize_row(ROW, tok, max_length=7)  # prompt (4) + "2+2 = 4" (3): the separator is cut off
     assert len(cut["input_ids"]) == 7 and not has_label(cut["labels"])
-    completion_cut = tokenize_row(ROW, tok, [1], max_completion_length=4)
+    completion_cut = tokenize_row(ROW, tok, max_completion_length=4)
     assert [x for x in completion_cut["labels"] if x != IGNORE] == [1]
 
 
