@@ -109,6 +109,8 @@ def launch(
     the models once and run their shards; a killed actor is restarted and its shard resumed.
     `--resubmit BASE` runs only what is missing or partial. Prints `BASE/merged`.
     """
+    from sal_cli.scale import plan, ray_exec, slurm
+
     kind = _executor(executor_arg, executor)
     flags = {
         **o.run_flags(dataset=dataset, start=start, end=end, num_samples=num_samples, shard=None, n=n, backend=backend,
@@ -118,24 +120,28 @@ def launch(
     }
     _only_for(kind, "slurm", partition=partition, time=time_limit, sbatch_arg=sbatch_args, job_name=job_name, wait=wait)
     _only_for(kind, "ray", ray_address=ray_address, actors=actors, retries=retries)
-    if resubmit:
-        given = [flag for flag, value in (("--profile", profile), ("--set", set_), ("--shards", shards),
-                                          ("--output-dir", output_dir), ("--command", command)) if value]
-        given += [flag for value, flag in flags.values() if value is not None]
-        if given:
-            raise SalError(f"`--resubmit` runs the settings in `{resubmit}/launch.toml`; `{given[0]}` cannot change them",
-                           hint="drop it, or start a new launch in another `--output-dir`")
-        from sal_cli.scale.plan import load
-
-        target = load(resubmit)
-    else:
-        target = _new_launch(profile, set_, flags, command or "search", shards, output_dir, dry_run)
     if kind == "slurm":
-        _on_slurm(target, gpus=gpus, cpus=cpus, partition=partition, time=time_limit, sbatch_args=sbatch_args or [],
-                  job_name=job_name or "", dry_run=dry_run, wait=wait, quiet=quiet)
+        options = slurm.SlurmOptions(job_name=job_name or "", partition=partition, time=time_limit,
+                                     gpus_per_task=_whole("--gpus-per-task", gpus),
+                                     cpus_per_task=_whole("--cpus-per-task", cpus), sbatch_args=sbatch_args or [])
     else:
-        _on_ray(target, gpus=gpus, cpus=cpus, address=ray_address or "", actors=actors or 0,
-                retries=3 if retries is None else retries, dry_run=dry_run, quiet=quiet)
+        options = ray_exec.RayOptions(ray_address or "", actors or 0, 1.0 if cpus is None else cpus, gpus,
+                                      3 if retries is None else retries)
+    if resubmit:
+        fixed = {"--profile": profile, "--set": set_, "--shards": shards, "--output-dir": output_dir, "--command": command,
+                 **{flag: value for value, flag in flags.values()}}
+        target, config = _resubmission(resubmit, [flag for flag, value in fixed.items() if value is not None]), None
+    else:
+        config = _settings(profile, set_, flags, command or "search", shards, output_dir)
+        target = plan.prepare(output_dir, command or "search", config, shards)
+    if not dry_run:  # before anything is written
+        (slurm.require_sbatch if kind == "slurm" else ray_exec.require_ray)()
+        if config is not None:
+            plan.create(target, config)
+    if kind == "slurm":
+        _on_slurm(target, options, dry_run=dry_run, wait=wait, quiet=quiet)
+    else:
+        _on_ray(target, options, dry_run=dry_run, quiet=quiet)
 
 
 def _executor(argument: str | None, option: str | None) -> str:
@@ -151,14 +157,24 @@ def _executor(argument: str | None, option: str | None) -> str:
 def _only_for(kind: str, owner: str, **values) -> None:
     """Refuse options of the other executor, naming the first one given."""
     for name, value in values.items():
-        if value and kind != owner:
+        if value not in (None, [], "") and value is not False and kind != owner:
             raise SalError(f"`--{name.replace('_', '-')}` is a {owner} option, not a {kind} one",
                            hint=f"drop it, or use `sal launch {owner}`")
 
 
-def _new_launch(profile, sets, flags, command: str, shards: int | None, output_dir: str | None, dry_run: bool):
+def _resubmission(base: str, given: list[str]):
+    """The launch in `base`; its settings are fixed, so no settings option may come along."""
+    from sal_cli.scale.plan import load
+
+    if given:
+        raise SalError(f"`--resubmit` runs the settings in `{base}/launch.toml`; `{given[0]}` cannot change them",
+                       hint="drop it, or start a new launch in another `--output-dir`")
+    return load(base)
+
+
+def _settings(profile, sets, flags, command: str, shards: int | None, output_dir: str | None):
+    """The resolved settings of a new launch, checked once here rather than in every worker."""
     from sal_cli import profiles
-    from sal_cli.scale.plan import prepare
     from sal_cli.search import make_strategy
 
     if shards is None or not output_dir:
@@ -166,16 +182,14 @@ def _new_launch(profile, sets, flags, command: str, shards: int | None, output_d
                        hint="e.g. `--shards 8 -o runs/exp`, or `--resubmit BASE` to finish an earlier launch")
     config = profiles.resolve(profile, sets or (), flags).config
     if command == "search":
-        make_strategy(config)  # cross-field checks here, once, not in every worker
-    return prepare(output_dir, command, config, shards, write=not dry_run)
+        make_strategy(config)  # cross-field checks (beam_width divides n)
+    return config
 
 
-def _on_slurm(target, *, gpus, cpus, partition, time, sbatch_args, job_name, dry_run, wait, quiet) -> None:
+def _on_slurm(target, options, *, dry_run: bool, wait: bool, quiet: bool) -> None:
     from sal_cli.progress import note
     from sal_cli.scale import plan, slurm
 
-    options = slurm.SlurmOptions(job_name=job_name, partition=partition, time=time, gpus_per_task=_whole("--gpus-per-task", gpus),
-                                 cpus_per_task=_whole("--cpus-per-task", cpus), sbatch_args=sbatch_args)
     options = options.over(slurm.recorded_options(target))
     worker = slurm.Worker(plan.program(), plan.carried_env(os.environ), Path.cwd())
     if dry_run:
@@ -193,20 +207,19 @@ def _on_slurm(target, *, gpus, cpus, partition, time, sbatch_args, job_name, dry
     typer.echo(str(target.merged))
 
 
-def _on_ray(target, *, gpus, cpus, address, actors, retries, dry_run, quiet) -> None:
+def _on_ray(target, options, *, dry_run: bool, quiet: bool) -> None:
     import shlex
 
     from sal_cli.cli.evaluate import evaluate
     from sal_cli.progress import note
     from sal_cli.scale import plan, ray_exec
 
-    options = ray_exec.RayOptions(address, actors, 1.0 if cpus is None else cpus, gpus, retries)
     indices = plan.pending(target)
     if dry_run:
         for index in indices:
             typer.echo(shlex.join([*plan.program(), *target.shard_args(index)]))
         note(f"dry run: these {len(indices)} shards would run on Ray actors "
-             f"({address or 'a local cluster'}); nothing written or started")
+             f"({options.address or 'a local cluster'}); nothing written or started")
         return
     if indices:
         ray_exec.run_shards(target, indices, options, quiet)

@@ -61,9 +61,9 @@ class Launch:
                 "-o", str(self.shard_folder(index)), "-q"]
 
 
-def prepare(base: str | Path, command: str, config: RunConfig, shards: int, *, write: bool = True) -> Launch:
-    """Check a new launch and write `launch.toml` / `launch.json` (unless `write` is off, for a
-    dry run). A BASE that already holds the same launch is reused; another one is refused."""
+def prepare(base: str | Path, command: str, config: RunConfig, shards: int) -> Launch:
+    """Check a new launch against its settings, its dataset and what BASE already holds;
+    writes nothing (see `create`). A BASE holding the same launch is fine; another is refused."""
     from sal_cli.data.datasets import load_selection
     from sal_cli.profiles import tomllib
 
@@ -71,31 +71,40 @@ def prepare(base: str | Path, command: str, config: RunConfig, shards: int, *, w
         raise SalError(f"`--shards` must be >= 1, got {shards}")
     if command not in COMMANDS:
         raise SalError(f"`--command` must be {' or '.join(COMMANDS)}, got `{command}`")
-    base = Path(base).expanduser().resolve()
-    settings = to_dict(config)
-    settings["data"]["shard"] = ""
-    settings["output"]["dir"] = ""
+    launch = Launch(Path(base).expanduser().resolve(), command, shards)
     problems, _ = load_selection(replace(config.data, shard=""))
     if shards > len(problems):
         raise SalError(f"`--shards {shards}` is more than the {len(problems)} problems selected",
                        hint=f"use at most {len(problems)} shards")
-    text = toml_dumps(settings, header='description = "sal launch: the settings of every shard"')
-    launch = Launch(base, command, shards)
-    if (base / LAUNCH_TOML).is_file():
-        old = load(base)
-        changed = _changed(tomllib.loads(launch.profile.read_text(encoding="utf-8")), settings)
-        if (old.command, old.shards) != (command, shards):
-            changed.insert(0, f"sal {old.command} over {old.shards} shards")
+    if launch.profile.is_file():
+        old = load(launch.base)
+        changed = _changed(tomllib.loads(launch.profile.read_text(encoding="utf-8")), _settings(config))
+        changed += [f"`--{name}` ({before} there)" for name, before, now in
+                    (("command", old.command, command), ("shards", old.shards, shards)) if before != now]
         if changed:
-            raise SalError(f"`{base}` holds another launch ({', '.join(changed[:3])} differ)",
-                           hint=f"pick another `--output-dir`, or finish that one with `sal launch --resubmit {base}`")
-    elif base.is_dir() and any(base.iterdir()):
-        raise SalError(f"`{base}` is not empty and holds no `{LAUNCH_TOML}`", hint="pick a new `--output-dir`")
-    elif write:
-        base.mkdir(parents=True, exist_ok=True)
-        write_atomic(launch.profile, text)
-        write_atomic(base / LAUNCH_JSON, json.dumps({"command": command, "shards": shards, "submissions": []}, indent=2))
+            raise SalError(f"`{launch.base}` holds another launch: {', '.join(changed[:3])} differ",
+                           hint=f"pick another `--output-dir`, or finish that one with `sal launch --resubmit {launch.base}`")
+    elif launch.base.is_dir() and any(launch.base.iterdir()):
+        raise SalError(f"`{launch.base}` is not empty and holds no `{LAUNCH_TOML}`", hint="pick a new `--output-dir`")
     return launch
+
+
+def create(launch: Launch, config: RunConfig) -> None:
+    """Write `launch.toml` (the resolved settings, shard and folder unset) and `launch.json`,
+    unless BASE already holds this launch."""
+    if launch.profile.is_file():
+        return
+    launch.base.mkdir(parents=True, exist_ok=True)
+    write_atomic(launch.profile, toml_dumps(_settings(config), header='description = "sal launch: the settings of every shard"'))
+    info = {"command": launch.command, "shards": launch.shards, "submissions": []}
+    write_atomic(launch.base / LAUNCH_JSON, json.dumps(info, indent=2) + "\n")
+
+
+def _settings(config: RunConfig) -> dict[str, dict[str, Any]]:
+    settings = to_dict(config)
+    settings["data"]["shard"] = ""
+    settings["output"]["dir"] = ""
+    return settings
 
 
 def load(base: str | Path) -> Launch:

@@ -100,7 +100,7 @@ class ShardWorker:
 def run_shards(launch: Launch, indices: list[int], options: RayOptions, quiet: bool) -> None:
     """Run the shards `indices` on Ray actors (recorded in `launch.json`); RunFailure naming
     the shards that failed, once every other shard has finished."""
-    ray = _import_ray()
+    ray = require_ray()
     plan.record(launch, {"executor": "ray", "shards": indices, "options": asdict(options)})
     failed = _run_on_actors(ray, launch, indices, options, quiet)
     if failed:
@@ -156,7 +156,7 @@ def _fit(resources: dict[str, float], cpus: float, gpus: float) -> int:
     return max(1, int(have // need))
 
 
-def _import_ray():
+def require_ray():
     try:
         import ray
     except ImportError:

@@ -8,6 +8,7 @@ pure functions; every Slurm command goes through `Slurm.run`, which tests replac
 from __future__ import annotations
 
 import shlex
+import shutil
 import subprocess
 import time
 from collections import Counter
@@ -129,13 +130,23 @@ def _command(program: list[str]) -> str:
     return " ".join(shlex.quote(part) for part in program)
 
 
+def require_sbatch() -> None:
+    """Fail before anything is written where jobs cannot be submitted."""
+    if shutil.which("sbatch") is None:
+        raise _not_installed("sbatch")
+
+
+def _not_installed(tool: str) -> SalError:
+    return SalError(f"`{tool}` is not on PATH: this is not a Slurm login node",
+                    hint="run where Slurm is installed, print the scripts with `--dry-run`, or use `sal launch ray`")
+
+
 def _run(args: list[str]) -> str:
     """Run one Slurm command; its stdout, or a one-line error."""
     try:
         proc = subprocess.run(args, capture_output=True, text=True, timeout=120)
     except FileNotFoundError:
-        raise SalError(f"`{args[0]}` is not on PATH: this is not a Slurm login node",
-                       hint="run where Slurm is installed, print the scripts with `--dry-run`, or use `--executor ray`") from None
+        raise _not_installed(args[0]) from None
     if proc.returncode != 0:
         detail = (proc.stderr.strip() or proc.stdout.strip() or f"exit code {proc.returncode}").splitlines()[-1]
         raise SalError(f"`{args[0]}` failed: {detail}", hint="check the Slurm options (`--partition`, `--time`, `--sbatch-arg`)")
