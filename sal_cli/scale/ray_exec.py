@@ -12,6 +12,7 @@ import contextlib
 import logging
 import os
 import socket
+import sys
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -102,7 +103,8 @@ def run_shards(launch: Launch, indices: list[int], options: RayOptions, quiet: b
     the shards that failed, once every other shard has finished."""
     ray = require_ray()
     plan.record(launch, {"executor": "ray", "shards": indices, "options": asdict(options)})
-    failed = _run_on_actors(ray, launch, indices, options, quiet)
+    with contextlib.redirect_stdout(sys.stderr):  # Ray reports retries on stdout, which carries only data
+        failed = _run_on_actors(ray, launch, indices, options, quiet)
     if failed:
         first = min(failed)
         raise RunFailure(f"shards {', '.join(map(str, sorted(failed)))} failed (shard {first}: {failed[first]})",
