@@ -83,7 +83,7 @@ def prepare(base: str | Path, command: str, config: RunConfig, shards: int) -> L
                     (("command", old.command, command), ("shards", old.shards, shards)) if before != now]
         if changed:
             raise SalError(f"`{launch.base}` holds another launch: {', '.join(changed[:3])} differ",
-                           hint=f"pick another `--output-dir`, or finish that one with `sal launch --resubmit {launch.base}`")
+                           hint=f"pick another `--output-dir`, or finish that one with `sal launch slurm|ray --resubmit {launch.base}`")
     elif launch.base.is_dir() and any(launch.base.iterdir()):
         raise SalError(f"`{launch.base}` is not empty and holds no `{LAUNCH_TOML}`", hint="pick a new `--output-dir`")
     return launch
@@ -98,13 +98,6 @@ def create(launch: Launch, config: RunConfig) -> None:
     write_atomic(launch.profile, toml_dumps(_settings(config), header='description = "sal launch: the settings of every shard"'))
     info = {"command": launch.command, "shards": launch.shards, "submissions": []}
     write_atomic(launch.base / LAUNCH_JSON, json.dumps(info, indent=2) + "\n")
-
-
-def _settings(config: RunConfig) -> dict[str, dict[str, Any]]:
-    settings = to_dict(config)
-    settings["data"]["shard"] = ""
-    settings["output"]["dir"] = ""
-    return settings
 
 
 def load(base: str | Path) -> Launch:
@@ -171,6 +164,14 @@ def program() -> list[str]:
 def carried_env(environ: Mapping[str, str]) -> dict[str, str]:
     """The variables from `environ` that a worker gets: `CARRIED_ENV` and `SAL_*`."""
     return {k: environ[k] for k in sorted(environ) if environ[k] and (k in CARRIED_ENV or k.startswith("SAL_"))}
+
+
+def _settings(config: RunConfig) -> dict[str, dict[str, Any]]:
+    """What `launch.toml` holds: the settings with shard and output folder unset."""
+    settings = to_dict(config)
+    settings["data"]["shard"] = ""
+    settings["output"]["dir"] = ""
+    return settings
 
 
 def _changed(old: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]]) -> list[str]:

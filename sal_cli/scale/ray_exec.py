@@ -120,7 +120,10 @@ def _run_on_actors(ray, launch: Launch, indices: list[int], options: RayOptions,
     try:
         resources = ray.cluster_resources()
         gpus = options.num_gpus if options.num_gpus is not None else float(bool(resources.get("GPU")))
-        count = min(options.actors or _fit(resources, options.num_cpus, gpus), len(indices))
+        fit = _fit(resources, options.num_cpus, gpus)
+        if options.actors > fit:  # an actor that cannot start would hold its shards forever
+            note(f"the cluster holds {fit} actors of {options.num_cpus:g} CPU and {gpus:g} GPU at once, not {options.actors}")
+        count = min(options.actors or fit, fit, len(indices))
         actor = ray.remote(ShardWorker).options(num_cpus=options.num_cpus, num_gpus=gpus,
                                                 max_restarts=options.retries, max_task_retries=options.retries)
         workers = [actor.remote(str(launch.base), os.getcwd()) for _ in range(count)]

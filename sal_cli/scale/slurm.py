@@ -185,14 +185,8 @@ def recorded_options(launch: Launch) -> dict:
 
 def submit(launch: Launch, options: SlurmOptions, worker: Worker, slurm: Slurm) -> dict | None:
     """Submit the pending shards as one array job and the merge job after it; record both in
-    `launch.json`. Refuses while an earlier job of this launch is still queued (two runs of one
-    shard would write the same folder). None when nothing is left to do."""
-    previous = {str(job) for entry in plan.submissions(launch) for job in (entry.get("array_job"), entry.get("merge_job")) if job}
-    queued = slurm.queued(previous)
-    if queued:
-        task, state = sorted(queued.items())[0]
-        raise SalError(f"job {task} of `{launch.base}` is still {state.lower()}",
-                       hint=f"wait for it, or cancel it with `scancel {task.split('_')[0]}`, then resubmit")
+    `launch.json`. None when nothing is left to do."""
+    _refuse_while_queued(launch, slurm)
     indices = plan.pending(launch)
     if not indices and plan.merged_complete(launch):
         note(f"all {launch.shards} shards and the merge are complete in `{launch.base}`")
@@ -201,22 +195,36 @@ def submit(launch: Launch, options: SlurmOptions, worker: Worker, slurm: Slurm) 
     scripts = launch.base / "slurm"
     scripts.mkdir(exist_ok=True)
     launch.logs.mkdir(exist_ok=True)
-    array_job = None
-    if indices:
-        path = scripts / f"{number}-shards.sbatch"
-        path.write_text(array_script(launch, indices, options, worker), encoding="utf-8")
-        array_job = slurm.submit(path)
-    path = scripts / f"{number}-merge.sbatch"
-    path.write_text(merge_script(launch, options, worker), encoding="utf-8")
-    merge_job = slurm.submit(path, after=array_job)
-    entry = {"executor": "slurm", "shards": indices, "array_job": array_job, "merge_job": merge_job, "program": worker.program,
+    entry = {"executor": "slurm", "shards": indices, "array_job": None, "merge_job": None, "program": worker.program,
              "options": asdict(options)}
-    plan.record(launch, entry)
+    try:
+        if indices:
+            path = scripts / f"{number}-shards.sbatch"
+            path.write_text(array_script(launch, indices, options, worker), encoding="utf-8")
+            entry["array_job"] = slurm.submit(path)
+        path = scripts / f"{number}-merge.sbatch"
+        path.write_text(merge_script(launch, options, worker), encoding="utf-8")
+        entry["merge_job"] = slurm.submit(path, after=entry["array_job"])
+    finally:  # a job that was submitted is recorded, even when the next sbatch failed
+        if entry["array_job"] or entry["merge_job"]:
+            plan.record(launch, entry)
+    array_job, merge_job = entry["array_job"], entry["merge_job"]
     if array_job:
         note(f"submitted array job {array_job}: shards {array_spec(indices)} of {launch.shards}, "
              f"logs in `{launch.logs}`")
     note(f"submitted merge job {merge_job}" + (f" (after {array_job} succeeds)" if array_job else ""))
     return entry
+
+
+def _refuse_while_queued(launch: Launch, slurm: Slurm) -> None:
+    """Two runs of one shard would append to the same folder: nothing is submitted while a
+    job of this launch is still in the queue."""
+    jobs = {str(job) for entry in plan.submissions(launch) for job in (entry.get("array_job"), entry.get("merge_job")) if job}
+    queued = slurm.queued(jobs)
+    if queued:
+        task, state = sorted(queued.items())[0]
+        raise SalError(f"job {task} of `{launch.base}` is still {state.lower()}",
+                       hint=f"wait for it, or cancel it with `scancel {task.split('_')[0]}`, then resubmit")
 
 
 def queue_status(queued: dict[str, str], array_job: str | None, merge_job: str) -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from sal_cli import profiles
+from sal_cli.errors import SalError
 from sal_cli.data.store import toml_dumps
 from sal_cli.profiles import tomllib
 from sal_cli.scale import slurm
@@ -110,6 +111,19 @@ def test_resubmit_is_refused_while_a_job_of_the_launch_is_queued(sal, fake_slurm
     assert code == 2
     assert "error: job 101_[1-2] of" in err and "is still pending" in err and "`scancel 101`" in err
     assert len(fake_slurm.scripts()) == 2  # nothing new submitted
+
+
+def test_a_submitted_array_job_is_recorded_even_when_the_merge_job_is_refused(sal, fake_slurm, tmp_path, monkeypatch):
+    def sbatch(args):
+        if "--dependency=afterok:101" in args:
+            raise SalError("`sbatch` failed: Invalid account or account/partition combination specified")
+        return FakeSlurm.__call__(fake_slurm, args)
+
+    monkeypatch.setattr(slurm, "_run", sbatch)
+    code, _, err = sal(*NEW)
+    assert code == 2 and "error: `sbatch` failed: Invalid account" in err
+    info = json.loads((tmp_path / "exp" / "launch.json").read_text())
+    assert [(s["array_job"], s["merge_job"]) for s in info["submissions"]] == [("101", None)]
 
 
 def test_only_the_merge_job_is_submitted_when_every_shard_is_complete(sal, fake_slurm, tmp_path):
