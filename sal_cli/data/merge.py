@@ -121,7 +121,7 @@ def check(shards: list[Shard]) -> Coverage:
             lo, hi = max(a.rows.start, b.rows.start), min(a.rows.stop, b.rows.stop)
             if lo < hi:
                 report.overlaps.append(f"`{a.folder}` and `{b.folder}` both cover rows {lo}-{hi - 1}")
-    report.gaps = _ranges(i for i in expected if i not in owner)
+    report.gaps = ranges(i for i in expected if i not in owner)
     return report
 
 
@@ -234,7 +234,7 @@ def _sibling(shard: Shard, index: int) -> Path:
     return shard.folder.parent / (renamed if renamed != name else f"shard-{index}")
 
 
-def _ranges(indices) -> list[tuple[int, int]]:
+def ranges(indices) -> list[tuple[int, int]]:
     """Sorted ints -> [lo, hi) runs."""
     runs: list[tuple[int, int]] = []
     for i in indices:

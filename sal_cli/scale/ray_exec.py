@@ -162,6 +162,7 @@ def _fit(resources: dict[str, float], cpus: float, gpus: float) -> int:
 
 
 def require_ray():
+    """`ray`, or a one-line error with the install command (checked before BASE is written)."""
     try:
         import ray
     except ImportError:

@@ -16,7 +16,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Callable
 
-from sal_cli.errors import RunFailure, SalError
+from sal_cli.data.merge import ranges
+from sal_cli.errors import RUN_FAILED, RunFailure, SalError
 from sal_cli.progress import note
 from sal_cli.scale import plan
 from sal_cli.scale.plan import Launch
@@ -48,7 +49,7 @@ class SlurmOptions:
         """These options, with the ones a resubmission leaves unset taken from `recorded`."""
         known = {f.name for f in fields(self)}
         values = {k: v for k, v in recorded.items() if k in known}
-        values.update({k: v for k, v in asdict(self).items() if v})
+        values.update({k: v for k, v in asdict(self).items() if v not in (None, "", [])})
         return SlurmOptions(**values)
 
 
@@ -63,13 +64,7 @@ class Worker:
 
 def array_spec(indices: list[int]) -> str:
     """`[0, 1, 2, 5, 7, 8]` -> `0-2,5,7-8` (sbatch's `--array=` syntax)."""
-    parts: list[str] = []
-    for index in sorted(indices):
-        if parts and parts[-1][1] == index - 1:
-            parts[-1] = (parts[-1][0], index)
-        else:
-            parts.append((index, index))
-    return ",".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in parts)
+    return ",".join(str(lo) if hi == lo + 1 else f"{lo}-{hi - 1}" for lo, hi in ranges(sorted(indices)))
 
 
 def array_script(launch: Launch, indices: list[int], options: SlurmOptions, worker: Worker) -> str:
@@ -147,6 +142,9 @@ def _run(args: list[str]) -> str:
         proc = subprocess.run(args, capture_output=True, text=True, timeout=120)
     except FileNotFoundError:
         raise _not_installed(args[0]) from None
+    except subprocess.TimeoutExpired:
+        raise SalError(f"`{args[0]}` did not answer within 120s", hint="the Slurm controller may be down or busy; try again",
+                       exit_code=RUN_FAILED) from None
     if proc.returncode != 0:
         detail = (proc.stderr.strip() or proc.stdout.strip() or f"exit code {proc.returncode}").splitlines()[-1]
         raise SalError(f"`{args[0]}` failed: {detail}", hint="check the Slurm options (`--partition`, `--time`, `--sbatch-arg`)")
