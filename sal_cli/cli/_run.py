@@ -32,24 +32,30 @@ def quiet_libraries() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
-def run_search(command: str, config: RunConfig, folder: Path, strategy, *, scored: bool, overwrite: bool, quiet: bool):
-    """Run `strategy` through the engine into `folder`; the PRM loads only when `scored`."""
+def run_search(command: str, config: RunConfig, folder: Path, strategy, *, scored: bool, overwrite: bool, quiet: bool,
+               engines: dict | None = None):
+    """Run `strategy` through the engine into `folder`; the PRM loads only when `scored`.
+
+    `engines` keeps the loaded generator and PRM for the next call with the same model
+    settings (a Ray actor runs several shards with one copy)."""
     from sal_cli import runner
 
     quiet_libraries()
+    engines = {} if engines is None else engines
 
     def make_solver(reporter):
         from sal_cli.generators import load_generator
         from sal_cli.search import SearchSolver
         from sal_cli.search.engine import Engine
 
-        generator = load_generator(config.generator, seed=config.sampling.seed)
-        prm = None
-        if scored:
+        if "generator" not in engines:
+            engines["generator"] = load_generator(config.generator, seed=config.sampling.seed)
+        if scored and "prm" not in engines:
             from sal_cli.prms import load_prm
 
-            prm = load_prm(config.verifier)
-        return SearchSolver(Engine(strategy, generator, prm, config, on_round=reporter.round), scored)
+            engines["prm"] = load_prm(config.verifier)
+        prm = engines["prm"] if scored else None
+        return SearchSolver(Engine(strategy, engines["generator"], prm, config, on_round=reporter.round), scored)
 
     return runner.run(command, config, folder, make_solver, overwrite=overwrite, quiet=quiet)
 

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from sal_cli import __version__
-from sal_cli.cli import evaluate, generate, merge, profiles, score, search, train_prm
+from sal_cli.cli import evaluate, generate, launch, merge, profiles, score, search, train_prm
 from sal_cli.errors import INTERRUPTED, RUN_FAILED, SalError
 
 app = typer.Typer(
@@ -25,6 +25,7 @@ app.command("search", epilog=search.EPILOG)(search.search)
 app.command("score", epilog=score.EPILOG)(score.score)
 app.command("merge", epilog=merge.EPILOG)(merge.merge)
 app.command("evaluate", epilog=evaluate.EPILOG)(evaluate.evaluate)
+app.command("launch", epilog=launch.EPILOG)(launch.launch)
 app.add_typer(profiles.app, name="profiles")
 app.command("train-prm", epilog=train_prm.EPILOG)(train_prm.train_prm)
 

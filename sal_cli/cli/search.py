@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
-
 import typer
 
 from sal_cli.cli import _options as o
-from sal_cli.cli._options import prm_protocol
 from sal_cli.cli._run import output_folder, push, run_search
 
 EPILOG = """Examples:
@@ -40,19 +37,11 @@ def search(
     temperature: o.TemperatureOpt = None,
     max_tokens: o.MaxTokensOpt = None,
     seed: o.SeedOpt = None,
-    approach: Annotated[
-        Optional[str], typer.Option("--approach", "-a", help="`best_of_n`, `beam_search` or `dvts`.")
-    ] = None,
-    prm: Annotated[Optional[str], typer.Option("--prm", help="PRM hub id or local folder (`verifier.prm`).")] = None,
-    beam_width: Annotated[
-        Optional[int], typer.Option("--beam-width", help="Candidates per beam per round; must divide n.")
-    ] = None,
-    agg_strategy: Annotated[
-        Optional[str], typer.Option("--agg-strategy", help="Step scores to one score: `last`, `min`, `prod`, `mean`.")
-    ] = None,
-    num_iterations: Annotated[
-        Optional[int], typer.Option("--num-iterations", help="Most rounds of beam search / DVTS.")
-    ] = None,
+    approach: o.ApproachOpt = None,
+    prm: o.PrmOpt = None,
+    beam_width: o.BeamWidthOpt = None,
+    agg_strategy: o.AggStrategyOpt = None,
+    num_iterations: o.NumIterationsOpt = None,
 ) -> None:
     """Search for solutions with a generator guided by a process reward model.
 
@@ -68,12 +57,8 @@ def search(
         dataset=dataset, start=start, end=end, num_samples=num_samples, shard=shard, n=n, backend=backend,
         model=model, output_dir=output_dir, temperature=temperature, max_tokens=max_tokens, seed=seed,
     )
-    flags["search.approach"] = (approach, "--approach")
-    flags["verifier.prm"] = (prm, "--prm")
-    flags["verifier.protocol"] = (prm_protocol(prm, set_), "--prm")
-    flags["search.beam_width"] = (beam_width, "--beam-width")
-    flags["verifier.agg_strategy"] = (agg_strategy, "--agg-strategy")
-    flags["search.num_iterations"] = (num_iterations, "--num-iterations")
+    flags.update(o.search_flags(approach=approach, prm=prm, sets=set_, beam_width=beam_width, agg_strategy=agg_strategy,
+                                num_iterations=num_iterations))
     config = profiles.resolve(profile, set_ or (), flags).config
     strategy = make_strategy(config)
     s = config.sampling

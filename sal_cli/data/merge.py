@@ -121,7 +121,7 @@ def check(shards: list[Shard]) -> Coverage:
             lo, hi = max(a.rows.start, b.rows.start), min(a.rows.stop, b.rows.stop)
             if lo < hi:
                 report.overlaps.append(f"`{a.folder}` and `{b.folder}` both cover rows {lo}-{hi - 1}")
-    report.gaps = _ranges(i for i in expected if i not in owner)
+    report.gaps = ranges(i for i in expected if i not in owner)
     return report
 
 
@@ -192,19 +192,35 @@ def fill_commands(report: Coverage) -> list[str]:
     return commands
 
 
+def shards_to_fill(report: Coverage, count: int) -> list[int]:
+    """Parts i of an i/`count` experiment whose rows meet a gap: the missing and the partial
+    shards, which a resubmission runs again (a partial one resumes in its own folder)."""
+    indices = []
+    for index in range(count):
+        rows = shard_rows(report.shards[0], index, count)
+        if any(lo < rows.stop and rows.start < hi for lo, hi in report.gaps):
+            indices.append(index)
+    return indices
+
+
+def shard_rows(shard: Shard, index: int, count: int) -> range:
+    """The rows of part `index` of `count` of the slice that `shard`'s experiment covers."""
+    cfg = DataConfig(**{k: v for k, v in shard.settings["data"].items() if k in DataConfig.__dataclass_fields__})
+    rows = select_indices(shard.dataset_rows, DataConfig(**{**cfg.__dict__, "shard": f"{index}/{count}"}))
+    return range(rows[0], rows[-1] + 1)
+
+
 def _missing_shard_commands(report: Coverage, count: int, present: set[int], lo: int, hi: int) -> list[tuple[int, str]]:
     """Whole shards of an i/N experiment that are absent and lie inside the gap [lo, hi)."""
     if not count:
         return []
     first = report.shards[0]
-    total = first.dataset_rows
-    cfg = DataConfig(**{k: v for k, v in first.settings["data"].items() if k in DataConfig.__dataclass_fields__})
     found = []
     for index in range(count):
         if index in present:
             continue
-        rows = select_indices(total, DataConfig(**{**cfg.__dict__, "shard": f"{index}/{count}"}))
-        if lo <= rows[0] and rows[-1] < hi:
+        rows = shard_rows(first, index, count)
+        if lo <= rows.start and rows.stop <= hi:
             folder = _sibling(first, index)
             found.append((index, f"sal {first.command} -p {first.folder / RUN_TOML} --shard {index}/{count} -o {folder}"))
     return found
@@ -218,7 +234,7 @@ def _sibling(shard: Shard, index: int) -> Path:
     return shard.folder.parent / (renamed if renamed != name else f"shard-{index}")
 
 
-def _ranges(indices) -> list[tuple[int, int]]:
+def ranges(indices) -> list[tuple[int, int]]:
     """Sorted ints -> [lo, hi) runs."""
     runs: list[tuple[int, int]] = []
     for i in indices:
