@@ -2,8 +2,14 @@
 
 Every protocol is a layout (how a solution becomes ids and score positions, see `_layout`)
 plus a way to turn the model's output at those positions into probabilities. The loop here
-is shared: solutions are sorted by length so each batch pads little, right-padded, run
-`verifier.batch_size` at a time, and put back in input order.
+is shared: the solutions of one problem are batched together (`verifier.batch_size` at a
+time, sorted so that shared prefixes sit side by side), right-padded, and put back in input
+order.
+
+Prefix sharing: the solutions of one problem share the PRM prompt, the problem and, in a
+search, most of their path. A transformers scorer runs that common prefix once, then every
+row's own suffix on top of a copy of its KV cache, so a beam search round costs the new
+steps rather than whole solutions again.
 
 Truncation: an input longer than the limit loses tokens from the LEFT, so the newest steps
 keep their positions. A step whose position was cut away gets the score of the first step
@@ -42,15 +48,26 @@ class StepScorer:
                 solution.pop()  # a trailing empty step (text ending with its delimiter) is never scored
             if solution:
                 jobs.append((i, *self._cut(self.layout.encode(problem, solution))))
-        jobs.sort(key=lambda job: -len(job[1].ids))
         results: list[list[float]] = [[] for _ in problems]
-        size = self.batch_size or max(len(jobs), 1)
-        for lo in range(0, len(jobs), size):
-            chunk = jobs[lo : lo + size]
+        for chunk in self._batches(jobs, problems):
             for (i, _, lost), scores in zip(chunk, self._forward([enc for _, enc, _ in chunk])):
                 results[i] = [scores[0]] * lost + scores
             self.tokens += sum(len(enc.ids) for _, enc, _ in chunk)
         return results
+
+    def _batches(self, jobs: list, problems: Sequence[str]) -> list[list]:
+        """One problem's solutions per batch (in id order, so prefixes line up), at most
+        `batch_size` each; a backend that schedules its own batches gets them all at once."""
+        if self.batch_size is None:
+            return [jobs] if jobs else []
+        by_problem: dict[str, list] = {}
+        for job in jobs:
+            by_problem.setdefault(problems[job[0]], []).append(job)
+        batches = []
+        for group in by_problem.values():
+            group.sort(key=lambda job: job[1].ids)
+            batches += [group[lo : lo + self.batch_size] for lo in range(0, len(group), self.batch_size)]
+        return batches
 
     def _cut(self, enc: Encoded) -> tuple[Encoded, int]:
         """`enc` cut to `max_len` from the left, and how many steps lost their position."""
@@ -75,9 +92,13 @@ class StepScorer:
         """Nothing to free here; model-holding subclasses drop their model."""
 
 
+MIN_SHARED = 16  # a shorter common prefix is not worth a separate forward pass
+
+
 class TorchScorer(StepScorer):
-    """A transformers model: `states(ids, mask, positions)` gives one vector per token and
-    `head(vectors)` (float32, only at score positions) gives one probability per vector."""
+    """A transformers model: `states(ids, mask, positions, past, keep)` gives one vector per
+    token (and the KV cache when `keep`), `head(vectors)` (float32, only at score positions)
+    one probability per vector."""
 
     def __init__(
         self,
@@ -100,19 +121,31 @@ class TorchScorer(StepScorer):
     def _forward(self, batch: list[Encoded]) -> list[list[float]]:
         import torch
 
-        width = max(len(enc.ids) for enc in batch)
-        ids = torch.full((len(batch), width), self.pad_id, dtype=torch.long)
-        mask = torch.zeros((len(batch), width), dtype=torch.long)
-        for row, enc in enumerate(batch):  # right padding: real tokens sit at positions 0..n-1
-            ids[row, : len(enc.ids)] = torch.tensor(enc.ids)
-            mask[row, : len(enc.ids)] = 1
-        positions = torch.arange(width).expand(len(batch), -1)
-        rows = torch.tensor([row for row, enc in enumerate(batch) for _ in enc.marks])
-        cols = torch.tensor([mark for enc in batch for mark in enc.marks])
+        shared = _common_prefix(batch) if len(batch) > 1 else 0
+        if shared < MIN_SHARED:
+            shared = 0
         at = self.device
         with torch.inference_mode():
-            states = self.states(ids.to(at), mask.to(at), positions.to(at))
-            probs = self.head(states[rows.to(at), cols.to(at)].float()).tolist()
+            past, prefix_states = None, None
+            if shared:
+                one = torch.tensor([batch[0].ids[:shared]], device=at)
+                prefix_states, past = self.states(one, torch.ones_like(one), torch.arange(shared, device=at)[None], None, True)
+                past.batch_repeat_interleave(len(batch))
+            width = max(len(enc.ids) for enc in batch) - shared
+            ids = torch.full((len(batch), width), self.pad_id, dtype=torch.long)
+            mask = torch.zeros((len(batch), shared + width), dtype=torch.long)
+            mask[:, :shared] = 1
+            for row, enc in enumerate(batch):  # right padding: real tokens first
+                ids[row, : len(enc.ids) - shared] = torch.tensor(enc.ids[shared:])
+                mask[row, : len(enc.ids)] = 1
+            positions = (shared + torch.arange(width)).expand(len(batch), -1)
+            states, _ = self.states(ids.to(at), mask.to(at), positions.to(at), past, False)
+            picked = [
+                prefix_states[0, mark] if mark < shared else states[row, mark - shared]
+                for row, enc in enumerate(batch)
+                for mark in enc.marks
+            ]
+            probs = self.head(torch.stack(picked).float()).tolist()
         out, start = [], 0
         for enc in batch:
             out.append(probs[start : start + len(enc.marks)])
@@ -127,23 +160,36 @@ class TorchScorer(StepScorer):
             torch.cuda.empty_cache()
 
 
+def _common_prefix(batch: list[Encoded]) -> int:
+    """Tokens every row starts with, leaving each row at least one token of its own."""
+    first, limit = batch[0].ids, min(len(enc.ids) for enc in batch) - 1
+    shared = 0
+    while shared < limit and all(enc.ids[shared] == first[shared] for enc in batch):
+        shared += 1
+    return shared
+
+
 def token_states(model: Any) -> Callable[..., Any]:
-    """Last hidden states of a model's backbone (no LM head: logits over the vocabulary are never built)."""
+    """Last hidden states of a model's backbone (no LM head: logits over the vocabulary are
+    never built), optionally on top of a KV cache `past` and keeping the new cache."""
     backbone = model.base_model
 
-    def states(ids, mask, positions):
-        return backbone(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=False).last_hidden_state
+    def states(ids, mask, positions, past=None, keep=False):
+        out = backbone(input_ids=ids, attention_mask=mask, position_ids=positions, past_key_values=past,
+                       use_cache=keep or past is not None)
+        return out.last_hidden_state, out.past_key_values if keep else None
 
     return states
 
 
-def token_logits(model: Any) -> Callable[..., Any]:
-    """Per-token logits of a token-classification model."""
+def classifier_head(model: Any) -> Callable[[Any], Any]:
+    """P(label 1) from a token-classification model's own head, in float32."""
+    import torch
 
-    def states(ids, mask, positions):
-        return model(input_ids=ids, attention_mask=mask, position_ids=positions).logits
-
-    return states
+    layer = getattr(model, "score", None) or model.classifier
+    weight = layer.weight.float()
+    bias = layer.bias.float() if layer.bias is not None else torch.zeros(weight.shape[0], device=weight.device)
+    return lambda states: positive_class(states @ weight.T + bias)
 
 
 def positive_class(logits):

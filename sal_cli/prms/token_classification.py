@@ -16,7 +16,7 @@ from sal_cli.config import VerifierConfig
 from sal_cli.errors import SalError
 from sal_cli.prms._layout import SeparatedLayout
 from sal_cli.prms._loading import load_model, load_tokenizer, max_length, read_json
-from sal_cli.prms._scoring import StepScorer, TorchScorer, pad_id, positive_class, token_logits
+from sal_cli.prms._scoring import StepScorer, TorchScorer, classifier_head, pad_id, token_states
 from sal_cli.prms.detect import MANIFEST, num_labels, read_manifest
 
 NAME = "token-classification"
@@ -47,4 +47,6 @@ def load(cfg: VerifierConfig, source: str) -> StepScorer:
 
         return VllmScorer(NAME, layout, cfg, source, max_length(cfg, config))
     model = load_model(AutoModelForTokenClassification, cfg, source)
-    return TorchScorer(NAME, layout, max_length(cfg, config), cfg.batch_size, pad_id(tokenizer), token_logits(model), positive_class)
+    return TorchScorer(
+        NAME, layout, max_length(cfg, config), cfg.batch_size, pad_id(tokenizer), token_states(model), classifier_head(model)
+    )

@@ -36,6 +36,35 @@ def test_batch_size_does_not_change_scores(protocol, request):
     assert three.name == protocol
 
 
+BRANCHES = [  # one problem, a beam search's pool: shared path, then different next steps
+    ["Let x be the number.", "Then 2x + 3 = 11.", "So 2x = 8."],
+    ["Let x be the number.", "Then 2x + 3 = 11.", "So x = 4, the answer is $\\boxed{4}$."],
+    ["Let x be the number.", "Then 2x + 3 = 11."],
+    ["Let x be the number.", "Then 2x = 14, so x = 7."],
+    ["Guess: 5."],
+]
+
+
+@pytest.mark.parametrize("protocol", FOLDERS)
+def test_solutions_sharing_a_prefix_score_as_if_alone(protocol, request):
+    """A batch of one problem's branches runs their common prefix once (KV cache shared): the
+    scores must equal scoring each branch on its own, including steps inside the prefix."""
+    folder = request.getfixturevalue(FOLDERS[protocol])
+    one = load_prm(settings(folder, protocol, batch_size=1))
+    pool = load_prm(settings(folder, protocol, batch_size=4))
+    problems = ["When a number is doubled and then increased by three, the result is eleven. What is the number?"] * len(BRANCHES)
+    calls = []
+    states = pool.states
+    pool.states = lambda ids, mask, positions, past, keep: calls.append((ids.shape, past is not None)) or states(
+        ids, mask, positions, past, keep)
+    alone, shared = one.score(problems, BRANCHES), pool.score(problems, BRANCHES)
+    assert calls[0][0][0] == 1 and calls[1] == ((4, calls[1][0][1]), True)  # prefix once, then 4 suffixes on its cache
+    assert [len(s) for s in shared] == [len(b) for b in BRANCHES]
+    for a, b in zip(alone, shared):
+        assert b == pytest.approx(a, abs=1e-5)
+    assert alone[0][:2] == pytest.approx(alone[2], abs=1e-5)  # a step's score depends only on what precedes it
+
+
 @pytest.fixture(scope="module")
 def judge(judge_dir):
     return load_prm(settings(judge_dir, "llm-judge", batch_size=2))
