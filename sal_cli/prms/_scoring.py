@@ -9,7 +9,10 @@ order.
 Prefix sharing: the solutions of one problem share the PRM prompt, the problem and, in a
 search, most of their path. A transformers scorer runs that common prefix once, then every
 row's own suffix on top of a copy of its KV cache, so a beam search round costs the new
-steps rather than whole solutions again.
+steps rather than whole solutions again. Rows of unlike lengths go on in separate forwards
+(each on its own copy of the prefix cache), so padding never costs more than a quarter of
+the real tokens: on a CPU, where a forward is compute-bound, padded tokens cost as much as
+real ones.
 
 Truncation: an input longer than the limit loses tokens from the LEFT, so the newest steps
 keep their positions. A step whose position was cut away gets the score of the first step
@@ -20,6 +23,7 @@ estimate for the steps before it. `last` and `min` aggregate as if the lost step
 
 from __future__ import annotations
 
+import copy
 from typing import Any, Callable, Sequence
 
 from sal_cli.errors import SalError
@@ -93,6 +97,7 @@ class StepScorer:
 
 
 MIN_SHARED = 16  # a shorter common prefix is not worth a separate forward pass
+PAD_WASTE = 0.25  # rows of unlike lengths go in separate forwards rather than pad one past this
 
 
 class TorchScorer(StepScorer):
@@ -125,32 +130,45 @@ class TorchScorer(StepScorer):
         if shared < MIN_SHARED:
             shared = 0
         at = self.device
+        scores: list[list[float]] = [[] for _ in batch]
         with torch.inference_mode():
             past, prefix_states = None, None
             if shared:
                 one = torch.tensor([batch[0].ids[:shared]], device=at)
                 prefix_states, past = self.states(one, torch.ones_like(one), torch.arange(shared, device=at)[None], None, True)
-                past.batch_repeat_interleave(len(batch))
-            width = max(len(enc.ids) for enc in batch) - shared
-            ids = torch.full((len(batch), width), self.pad_id, dtype=torch.long)
-            mask = torch.zeros((len(batch), shared + width), dtype=torch.long)
-            mask[:, :shared] = 1
-            for row, enc in enumerate(batch):  # right padding: real tokens first
-                ids[row, : len(enc.ids) - shared] = torch.tensor(enc.ids[shared:])
-                mask[row, : len(enc.ids)] = 1
-            positions = (shared + torch.arange(width)).expand(len(batch), -1)
-            states, _ = self.states(ids.to(at), mask.to(at), positions.to(at), past, False)
-            picked = [
-                prefix_states[0, mark] if mark < shared else states[row, mark - shared]
-                for row, enc in enumerate(batch)
-                for mark in enc.marks
-            ]
-            probs = self.head(torch.stack(picked).float()).tolist()
-        out, start = [], 0
-        for enc in batch:
-            out.append(probs[start : start + len(enc.marks)])
-            start += len(enc.marks)
-        return out
+            groups = _similar_lengths([len(enc.ids) - shared for enc in batch])
+            for g, rows in enumerate(groups):
+                cache = None
+                if past is not None:
+                    cache = past if g == len(groups) - 1 else copy.deepcopy(past)
+                    cache.batch_repeat_interleave(len(rows))
+                part = [batch[row] for row in rows]
+                states = self._suffix_states(part, shared, cache)
+                picked = [
+                    prefix_states[0, mark] if mark < shared else states[i, mark - shared]
+                    for i, enc in enumerate(part)
+                    for mark in enc.marks
+                ]
+                probs = self.head(torch.stack(picked).float()).tolist()
+                for row, enc in zip(rows, part):
+                    scores[row], probs = probs[: len(enc.marks)], probs[len(enc.marks) :]
+        return scores
+
+    def _suffix_states(self, part: list[Encoded], shared: int, cache: Any) -> Any:
+        """Hidden states of each row's tokens after the `shared` prefix, right-padded to the longest."""
+        import torch
+
+        at = self.device
+        width = max(len(enc.ids) for enc in part) - shared
+        ids = torch.full((len(part), width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((len(part), shared + width), dtype=torch.long)
+        mask[:, :shared] = 1
+        for row, enc in enumerate(part):  # right padding: real tokens first
+            ids[row, : len(enc.ids) - shared] = torch.tensor(enc.ids[shared:])
+            mask[row, : len(enc.ids)] = 1
+        positions = (shared + torch.arange(width)).expand(len(part), -1)
+        states, _ = self.states(ids.to(at), mask.to(at), positions.to(at), cache, False)
+        return states
 
     def close(self) -> None:
         self.states = self.head = None
@@ -158,6 +176,22 @@ class TorchScorer(StepScorer):
 
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
+
+
+def _similar_lengths(lengths: list[int], waste: float = PAD_WASTE) -> list[list[int]]:
+    """Row indices grouped so that padding each group to its longest row costs at most `waste`
+    of its real tokens: longest first, a row joins the open group while that still holds."""
+    groups: list[list[int]] = []
+    real = 0
+    for row in sorted(range(len(lengths)), key=lambda r: -lengths[r]):
+        group = groups[-1] if groups else None
+        if group and lengths[group[0]] * (len(group) + 1) <= (1 + waste) * (real + lengths[row]):
+            group.append(row)
+            real += lengths[row]
+        else:
+            groups.append([row])
+            real = lengths[row]
+    return groups
 
 
 def _common_prefix(batch: list[Encoded]) -> int:

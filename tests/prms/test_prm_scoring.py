@@ -9,6 +9,7 @@ from transformers import AutoModelForTokenClassification
 
 from sal_cli.errors import SalError
 from sal_cli.prms import load_prm
+from sal_cli.prms._scoring import _similar_lengths
 
 FOLDERS = {
     "math-shepherd": "shepherd_dir",
@@ -58,11 +59,28 @@ def test_solutions_sharing_a_prefix_score_as_if_alone(protocol, request):
     pool.states = lambda ids, mask, positions, past, keep: calls.append((ids.shape, past is not None)) or states(
         ids, mask, positions, past, keep)
     alone, shared = one.score(problems, BRANCHES), pool.score(problems, BRANCHES)
-    assert calls[0][0][0] == 1 and calls[1] == ((4, calls[1][0][1]), True)  # prefix once, then 4 suffixes on its cache
+    on_cache = [shape[0] for shape, cached in calls if cached]
+    assert calls[0][0][0] == 1 and not calls[0][1]  # the shared prefix once, first ...
+    assert sum(on_cache) == 4 and len(on_cache) > 1  # ... then 4 suffixes, in length groups, on copies of its cache
     assert [len(s) for s in shared] == [len(b) for b in BRANCHES]
     for a, b in zip(alone, shared):
         assert b == pytest.approx(a, abs=1e-5)
     assert alone[0][:2] == pytest.approx(alone[2], abs=1e-5)  # a step's score depends only on what precedes it
+
+
+@pytest.mark.parametrize(
+    "lengths, groups",
+    [
+        ([100, 100, 90, 80], [[0, 1, 2, 3]]),  # padding 30 of 370 real tokens: one forward
+        ([300, 40, 290, 50], [[0, 2], [3, 1]]),  # long and short rows apart, longest first
+        ([10], [[0]]),
+        ([], []),
+    ],
+)
+def test_rows_of_unlike_lengths_go_in_separate_forwards(lengths, groups):
+    assert _similar_lengths(lengths) == groups
+    for group in groups:  # padding to the group's longest row costs at most a quarter of its real tokens
+        assert max(lengths[r] for r in group) * len(group) <= 1.25 * sum(lengths[r] for r in group)
 
 
 @pytest.fixture(scope="module")
