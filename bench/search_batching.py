@@ -91,12 +91,15 @@ def main() -> None:
           f"{args.num_iterations} rounds max, backend={generator.name}, PRM={config.verifier.protocol}")
     rows = {}
     for name, batch in (("one problem at a time", 1), ("batched across problems", len(problems))):
+        reused = getattr(prm, "reused", 0)
         seconds, clock, tokens = search(config, generator, prm, problems, batch)
+        reused = getattr(prm, "reused", 0) - reused
         rows[name] = seconds
         print(f"{name:>24}: {seconds:7.1f}s wall, {clock.rounds:3d} rounds, {tokens} tokens generated, "
               f"generator {100 * clock.gen / seconds:.0f}% / PRM {100 * clock.prm / seconds:.0f}% "
               f"/ engine {100 * (1 - (clock.gen + clock.prm) / seconds):.1f}% of wall time, "
-              f"PRM read {clock.prm_tokens} tokens ({clock.prm_tokens / clock.prm:.0f}/s)")
+              f"PRM read {clock.prm_tokens} tokens ({clock.prm_tokens / clock.prm:.0f}/s), "
+              f"{reused} of them from the previous round's cache")
     print(f"speed-up of batching: {rows['one problem at a time'] / rows['batched across problems']:.2f}x")
 
 

@@ -212,6 +212,8 @@ class VerifierConfig:
         step_separator: text put after each step for `token-classification` PRMs; empty = the
             one saved with the model (else `"\n"`).
         agg_strategy: how per-step scores become one score: `last`, `min`, `prod` or `mean`.
+        reuse_cache_gib: GiB of the PRM's KV cache kept from one search round to the next,
+            so a beam's next round reads only its new step (transformers backend); 0 = off.
     """
 
     prm: str = "RLHFlow/Llama3.1-8B-PRM-Deepseek-Data"
@@ -224,6 +226,7 @@ class VerifierConfig:
     trust_remote_code: bool = False
     step_separator: str = ""
     agg_strategy: str = "last"
+    reuse_cache_gib: float = 2.0
 
     def __post_init__(self) -> None:
         _check(bool(self.prm.strip()), "prm", "must not be empty")
@@ -233,6 +236,7 @@ class VerifierConfig:
         _check(self.batch_size >= 1, "batch_size", "must be >= 1")
         _check(self.max_length >= 0, "max_length", "must be >= 0 (0 = the model's own)")
         _check(self.agg_strategy in AGG_STRATEGIES, "agg_strategy", f"must be one of {', '.join(AGG_STRATEGIES)}")
+        _check(self.reuse_cache_gib >= 0, "reuse_cache_gib", "must be >= 0 (0 = off)")
 
 
 @dataclass

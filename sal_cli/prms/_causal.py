@@ -25,7 +25,8 @@ def load_causal(name: str, cfg: VerifierConfig, source: str, make_layout: Callab
     model = load_model(AutoModelForCausalLM, cfg, source)
     head = candidate_head(model.get_output_embeddings(), *layout.candidates)
     return TorchScorer(
-        name, layout, max_length(cfg, model.config.to_dict()), cfg.batch_size, pad_id(tokenizer), token_states(model), head
+        name, layout, max_length(cfg, model.config.to_dict()), cfg.batch_size, pad_id(tokenizer), token_states(model), head,
+        keep_gib=cfg.reuse_cache_gib,
     )
 
 

@@ -45,4 +45,5 @@ def load_headed(
         pad_id(layout.tokenizer),
         token_states(backbone),
         lambda states: activation(head(states)),
+        keep_gib=cfg.reuse_cache_gib,
     )

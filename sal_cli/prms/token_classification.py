@@ -48,5 +48,6 @@ def load(cfg: VerifierConfig, source: str) -> StepScorer:
         return VllmScorer(NAME, layout, cfg, source, max_length(cfg, config))
     model = load_model(AutoModelForTokenClassification, cfg, source)
     return TorchScorer(
-        NAME, layout, max_length(cfg, config), cfg.batch_size, pad_id(tokenizer), token_states(model), classifier_head(model)
+        NAME, layout, max_length(cfg, config), cfg.batch_size, pad_id(tokenizer), token_states(model), classifier_head(model),
+        keep_gib=cfg.reuse_cache_gib,
     )

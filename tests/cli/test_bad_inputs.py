@@ -77,6 +77,7 @@ SEARCH_CASES = {
     "unknown prm protocol": (["--set", "verifier.protocol=shepherd"], "`verifier.protocol` ('shepherd') must be one of"),
     "ratios without temperatures": (["--set", "search.temperature_ratios=[1, 2]"], "must have one ratio per temperature"),
     "temperatures not numbers": (["--set", 'search.temperatures=["hot"]'], "must be a list of numbers"),
+    "negative prm cache": (["--set", "verifier.reuse_cache_gib=-1"], "`verifier.reuse_cache_gib` (-1.0) must be >= 0"),
 }
 
 

@@ -68,6 +68,43 @@ def test_solutions_sharing_a_prefix_score_as_if_alone(protocol, request):
     assert alone[0][:2] == pytest.approx(alone[2], abs=1e-5)  # a step's score depends only on what precedes it
 
 
+ROUNDS = [  # two problems' beams over three search rounds: each round extends the last one's rows
+    [["Let x be the number."], ["Let x be the number."], ["Start: 2x + 3 = 11."]],
+    [["Let x be the number.", "Then 2x + 3 = 11."], ["Let x be the number.", "Then 2x = 14."],
+     ["Start: 2x + 3 = 11.", "So 2x = 8."]],
+    [["Let x be the number.", "Then 2x + 3 = 11.", "So x = 4, the answer is $\\boxed{4}$."],
+     ["Let x be the number.", "Then 2x + 3 = 11.", "So 2x = 8."],
+     ["Let x be the number.", "Then 2x = 14.", "So x = 7."],
+     ["Start: 2x + 3 = 11.", "So 2x = 8.", "x = 4."]],
+]
+ROUND_PROBLEMS = ["When a number is doubled and then increased by three, the result is eleven. What is it?",
+                  "Same question, other words: double a number, add three, get eleven. The number?"]
+
+
+@pytest.mark.parametrize("protocol", FOLDERS)
+def test_a_search_round_reads_only_the_new_steps(protocol, request):
+    """With `reuse_cache_gib`, a row that extends one of the previous call's rows runs only
+    its new tokens on the kept KV cache; the scores must equal scoring from scratch."""
+    folder = request.getfixturevalue(FOLDERS[protocol])
+    fresh = load_prm(settings(folder, protocol, batch_size=4, reuse_cache_gib=0))
+    reusing = load_prm(settings(folder, protocol, batch_size=4, reuse_cache_gib=0.5))
+    run = []
+    states = reusing.states
+    reusing.states = lambda ids, mask, positions, past, keep: run.append(ids.numel()) or states(ids, mask, positions, past, keep)
+    for steps in ROUNDS:
+        problems = [ROUND_PROBLEMS[0] if s[0].startswith("Let") else ROUND_PROBLEMS[1] for s in steps]
+        expected, before, reused = fresh.score(problems, steps), reusing.tokens, reusing.reused
+        del run[:]
+        got = reusing.score(problems, steps)
+        for a, b in zip(expected, got):
+            assert b == pytest.approx(a, abs=1e-5)
+        if steps is not ROUNDS[0]:  # every row extends a kept one: only new tokens run
+            new_tokens = (reusing.tokens - before) - (reusing.reused - reused)
+            assert 0 < new_tokens < (reusing.tokens - before) / 2
+            assert new_tokens <= sum(run) <= 1.25 * new_tokens  # run: new tokens and their padding only
+    assert fresh.reused == 0
+
+
 @pytest.mark.parametrize(
     "lengths, groups",
     [
