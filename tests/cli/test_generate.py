@@ -11,10 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-
-
-def _records(folder: Path) -> list[dict]:
-    return [json.loads(line) for line in (folder / "results.jsonl").read_text().splitlines()]
+from run_files import records as _records
 
 
 def test_generate_writes_seed_compatible_records_and_resumes(sal, tiny_model, tmp_path):

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from run_files import records as _records
 
 SEARCH = ["search", "--backend", "transformers", "--num-samples", "6", "-n", "2", "--max-tokens", "12", "-q"]
 
@@ -33,10 +34,6 @@ def shards(tmp_path_factory) -> Path:
         proc = _sal(*SEARCH, *args, "-o", str(base / name), cwd=base)
         assert proc.returncode == 0, proc.stderr
     return base
-
-
-def _records(folder: Path) -> list[dict]:
-    return [json.loads(line) for line in (folder / "results.jsonl").read_text().splitlines()]
 
 
 def _work(shards: Path, tmp_path: Path, *names: str) -> list[str]:

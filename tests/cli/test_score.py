@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
-from test_generate import _records
+from run_files import records as _records
 
 from sal_cli.prms.base import split_steps
 

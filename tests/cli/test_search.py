@@ -11,7 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_generate import _records, _wait_for_lines
+from run_files import records as _records
+from test_generate import _wait_for_lines
 
 APPROACHES = ["best_of_n", "beam_search", "dvts", "collective_backtrack", "independent_backtrack"]
 

@@ -3,18 +3,12 @@ run as `sal <command> -p BASE/launch.toml --shard i/N -o ...`, loading the model
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
+from run_files import records as _records
 
 from sal_cli import profiles
 from sal_cli.scale import plan
 from sal_cli.scale.ray_exec import run_shard
-
-
-def _records(folder: Path) -> list[dict]:
-    return [json.loads(line) for line in (folder / "results.jsonl").read_text().splitlines()]
 
 
 @pytest.mark.parametrize("command", ["generate", "search"])
