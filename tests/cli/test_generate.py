@@ -74,13 +74,18 @@ def _wait_for_lines(out: Path, count: int, proc: subprocess.Popen, timeout: floa
     raise AssertionError("run made no progress")
 
 
+def _kill_midway(proc: subprocess.Popen, out: Path, sig: int) -> str:
+    """Send `sig` once two problems are saved; the run's stderr."""
+    _wait_for_lines(out, 2, proc)
+    os.kill(proc.pid, sig)
+    return proc.communicate(timeout=60)[1]
+
+
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGKILL, -signal.SIGKILL), (signal.SIGTERM, 130)])
 def test_killed_run_completes_on_rerun_with_every_problem_once(tiny_model, tmp_path, sig, code):
     out = tmp_path / "run"
     proc = _start(tiny_model, out)
-    _wait_for_lines(out, 2, proc)
-    os.kill(proc.pid, sig)
-    _, err = proc.communicate(timeout=60)
+    err = _kill_midway(proc, out, sig)
     assert proc.returncode == code, err
     if sig == signal.SIGTERM:
         assert "interrupted" in err and "re-run the same command to resume" in err

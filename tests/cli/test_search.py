@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from run_files import records as _records
-from test_generate import _wait_for_lines
+from test_generate import _kill_midway
 
 APPROACHES = ["best_of_n", "beam_search", "dvts", "collective_backtrack", "independent_backtrack"]
 
@@ -63,9 +63,7 @@ def _start(tiny_model: Path, out: Path) -> subprocess.Popen:
 def test_killed_search_completes_on_rerun_with_every_problem_once(tiny_model, tmp_path, sig, code):
     out = tmp_path / "run"
     proc = _start(tiny_model, out)
-    _wait_for_lines(out, 2, proc)
-    os.kill(proc.pid, sig)
-    _, err = proc.communicate(timeout=60)
+    err = _kill_midway(proc, out, sig)
     assert proc.returncode == code, err
     before = _records(out)
     assert 2 <= len(before) < 8
