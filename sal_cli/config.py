@@ -15,7 +15,7 @@ from typing import Any
 BACKENDS = ("auto", "vllm", "transformers")
 DTYPES = ("auto", "bfloat16", "float16", "float32")
 APPROACHES = ("best_of_n", "beam_search", "dvts", "collective_backtrack", "independent_backtrack")
-BACKTRACK_AGGS = ("last", "mean", "ema")
+BACKTRACK_AGGS = ("last", "mean", "ema", "mean_step", "mean_last", "mean_only_final")
 AGG_STRATEGIES = ("last", "min", "prod", "mean")
 PRM_PROTOCOLS = ("auto", "math-shepherd", "rlhflow", "skywork", "qwen-prm", "token-classification", "llm-judge")
 PRM_BACKENDS = ("transformers", "vllm")
@@ -52,7 +52,11 @@ class GeneratorConfig:
             backend's rows per batch); 0 = the backend's default (vLLM 256, transformers 16).
         system_prompt: system message put before every problem; empty for none.
         custom_chat_template: `"none"` (the tokenizer's own), `"llama3"` (the seed's Llama-3
-            variant without the date header) or a Jinja template string.
+            template: "Cutting Knowledge Date" / "Today Date" header, system message trimmed)
+            or a Jinja template string.
+        chat_date: the "Today Date" the `llama3` template writes (and any template reading
+            `date_string`), e.g. `"26 Jul 2024"`; fixed so prompts do not change with the day
+            (the seed wrote the day the run started).
     """
 
     model: str = "embedded:smollm2-135m"
@@ -67,9 +71,11 @@ class GeneratorConfig:
     max_num_seqs: int = 0
     system_prompt: str = ""
     custom_chat_template: str = "none"
+    chat_date: str = "26 Jul 2024"
 
     def __post_init__(self) -> None:
         _check(bool(self.model.strip()), "model", "must not be empty")
+        _check(bool(self.chat_date.strip()), "chat_date", "must not be empty, e.g. `26 Jul 2024`")
         _check(self.backend in BACKENDS, "backend", f"must be one of {', '.join(BACKENDS)}")
         _check(self.dtype in DTYPES, "dtype", f"must be one of {', '.join(DTYPES)}")
         _check(self.max_model_len >= 0, "max_model_len", "must be >= 0 (0 = the model's own)")
@@ -109,7 +115,8 @@ class SearchConfig:
     """`[search]`: the PRM-guided search method (used by `sal search`).
 
     Parameters:
-        approach: `best_of_n`, `beam_search` or `dvts`.
+        approach: `best_of_n`, `beam_search`, `dvts`, `collective_backtrack` or
+            `independent_backtrack`.
         beam_width: candidates each beam proposes per round; must divide `sampling.n`.
         num_iterations: most rounds of beam search / DVTS; the last one generates to the end.
         lookahead: greedy steps added to each candidate before it is scored (0 = none).
@@ -117,26 +124,45 @@ class SearchConfig:
         filter_duplicates: drop candidates whose text repeats another in the same pool.
         sort_completed: order finished beams by score before padding the output to n.
         temperatures: sample with several temperatures, e.g. `[0.6, 0.8, 1.0]`; empty =
-            `sampling.temperature` only. best_of_n splits n by `temperature_ratios`; beam
-            search and DVTS give beam j the temperature `temperatures[j % len]`.
-        temperature_ratios: share of n drawn at each temperature (best_of_n); empty = equal.
+            `sampling.temperature` only. best_of_n splits n by `temperature_ratios` and
+            interleaves the temperatures in its output (so the first k completions mix
+            them); beam search and DVTS give the j-th of each beam's beam_width children
+            temperature j of the same split over beam_width, so every beam tries every
+            temperature (the multi-temperature fork of search-and-learn).
+        temperature_ratios: share drawn at each temperature; empty = equal.
         answer_marker: text that marks a final answer: DVTS closes a subtree and the
             backtracking searches finish a branch when it appears.
+        max_tokens_per_step: `sampling.max_tokens` caps each step (or chunk) instead of the
+            whole solution, so only the context caps a solution (the seeds); false = sal.
+        whitespace_step_ends: a step of only whitespace ends the solution (`empty`); false =
+            only a step with no text does (the seed's beam search and DVTS).
 
     Backtracking searches (`collective_backtrack`, `independent_backtrack`; the tt_scale
     "hybrid searcher"): every round each live branch writes a chunk of at most `k_tokens`
-    (the step delimiter may end it sooner) starting at `sampling.temperature`; `sampling.n`
-    finished branches end the search.
+    (a stop string may end it sooner); `max_finished_branches` finished branches end the search.
         k_tokens: most tokens of one chunk.
+        warmup: the first round's chunks may be 2 x k_tokens long.
+        stop_strings: strings that end a chunk, e.g. `["\n## Step"]` (kept at the chunk's
+            end; the PRM scores the text before it); empty = `step_delimiter`.
+        max_finished_branches: finished branches that end the search; 0 = `sampling.n`.
         tau: a branch passes when its score is above this threshold.
         backtrack_agg: the score tested against `tau`: the `last` step's, the `mean` of all
-            steps, or `ema` (half the parent's score plus half the last step's).
+            steps, `ema` (half the parent's score plus half the last step's), `mean_step`
+            (the mean), `mean_last` or `mean_only_final` (the last step's while the branch
+            is open, the mean once it finishes).
         max_steps: most rounds.
-        max_backtracks: failed retries before a jump (collective) or before a branch gives
-            up (independent).
-        temp_step: temperature added per retry.
-        passing_minimum: (collective) passing branches needed to go on; also the start width.
-        max_total_branches: (collective) children per round, spread over the live branches.
+        max_backtracks: (collective) failed rounds before a jump, counting the first;
+            (independent) retries before a branch gives up.
+        backtrack: retry failed rounds or branches; false = (collective) a retry grows
+            max_total_branches / keeping_branches children per branch, (independent) a
+            failed branch is dropped (the best is still rescued when all fail).
+        temp_step: temperature added per retry. Collective rounds sample at
+            `sampling.temperature + r * temp_step` with r = 1 on a normal round, 2, 3, ...
+            on retries (tt_scale's counter); independent branches at `+ retries * temp_step`.
+        always_expand: (collective) every round grows max_total_branches children spread over
+            the live branches; false = one child per branch, spreading only on retries.
+        passing_minimum: (collective) passing branches needed to go on.
+        max_total_branches: (collective) children per retry round, spread over the live branches.
         keeping_branches: (collective) best passing branches kept after a good round.
         tau_step: (independent) threshold lowered per retry of a branch.
         expansion_factor: (independent) clones of a failed branch that retry it.
@@ -153,12 +179,19 @@ class SearchConfig:
     temperatures: list[float] = field(default_factory=list)
     temperature_ratios: list[float] = field(default_factory=list)
     answer_marker: str = "\\boxed{"
+    max_tokens_per_step: bool = False
+    whitespace_step_ends: bool = True
     k_tokens: int = 256
+    warmup: bool = False
+    stop_strings: list[str] = field(default_factory=list)
+    max_finished_branches: int = 0
     tau: float = 0.6
     backtrack_agg: str = "last"
     max_steps: int = 30
     max_backtracks: int = 3
+    backtrack: bool = True
     temp_step: float = 0.1
+    always_expand: bool = False
     passing_minimum: int = 3
     max_total_branches: int = 9
     keeping_branches: int = 3
@@ -176,6 +209,8 @@ class SearchConfig:
                     "max_branches"):
             _check(getattr(self, key) >= 1, key, "must be >= 1")
         _check(self.max_backtracks >= 0, "max_backtracks", "must be >= 0")
+        _check(all(self.stop_strings), "stop_strings", "must not hold an empty string")
+        _check(self.max_finished_branches >= 0, "max_finished_branches", "must be >= 0 (0 = `sampling.n`)")
         _check(self.temp_step >= 0, "temp_step", "must be >= 0")
         _check(self.tau_step >= 0, "tau_step", "must be >= 0")
         _check(self.beam_width >= 1, "beam_width", "must be >= 1")
@@ -212,6 +247,9 @@ class VerifierConfig:
         step_separator: text put after each step for `token-classification` PRMs; empty = the
             one saved with the model (else `"\n"`).
         agg_strategy: how per-step scores become one score: `last`, `min`, `prod` or `mean`.
+        score_trailing_empty_step: a solution ending with the step delimiter also sends an
+            empty last step to the PRM (its score counts, e.g. for `last`), as the seed's
+            RLHFlow scoring did; false = sal drops it.
         reuse_cache_gib: GiB of the PRM's KV cache kept from one search round to the next,
             so a beam's next round reads only its new step (transformers backend); 0 = off.
     """
@@ -226,6 +264,7 @@ class VerifierConfig:
     trust_remote_code: bool = False
     step_separator: str = ""
     agg_strategy: str = "last"
+    score_trailing_empty_step: bool = False
     reuse_cache_gib: float = 2.0
 
     def __post_init__(self) -> None:

@@ -90,8 +90,8 @@ class Rescorer:
     def _scores(self, chunk: list[Problem]) -> list[list[list[float]]]:
         if self.prm is None:
             return [problem.row["scores"] for problem in chunk]
-        delimiter = self.config.search.step_delimiter
-        pairs = [(p.problem, split_steps(c, delimiter)) for p in chunk for c in p.row["completions"]]
+        delimiter, trailing = self.config.search.step_delimiter, self.config.verifier.score_trailing_empty_step
+        pairs = [(p.problem, split_steps(c, delimiter, trailing)) for p in chunk for c in p.row["completions"]]
         flat = self.prm.score([q for q, _ in pairs], [steps for _, steps in pairs])
         out, at = [], 0
         for problem in chunk:

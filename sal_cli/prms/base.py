@@ -29,12 +29,17 @@ class PRM(Protocol):
         """Free the model."""
 
 
-def split_steps(text: str, delimiter: str = "\n\n") -> list[str]:
+def split_steps(text: str, delimiter: str = "\n\n", trailing_empty: bool = False) -> list[str]:
     """The steps of a solution: split at `delimiter`, whitespace trimmed, empty steps dropped.
 
-    A solution ending with the delimiter has no trailing empty step, so it is never scored.
+    A solution ending with the delimiter has no trailing empty step, so it is never scored;
+    `trailing_empty` keeps one there (`verifier.score_trailing_empty_step`), as the seed's
+    RLHFlow scoring (`ans.split("\n\n")`, search-and-learn `reward_models.RLHFFlow`) did.
     """
-    return [step.strip() for step in text.split(delimiter) if step.strip()]
+    steps = [step.strip() for step in text.split(delimiter) if step.strip()]
+    if trailing_empty and not text.split(delimiter)[-1].strip():
+        steps.append("")
+    return steps
 
 
 def aggregate(scores: Sequence[float], strategy: str) -> float:

@@ -1,15 +1,16 @@
-"""What the two backtracking searches share: the pass score, the finish test, the output.
+"""What the two backtracking searches share: scores, the chunk request, the finish test, the output.
 
-Both follow the tt_scale "hybrid searcher": branches grow by chunks of at most `k_tokens`,
-a branch passes a round when its score is above a threshold, and `sampling.n` finished
-branches end the search.
+Both follow the tt_scale "hybrid searcher" (`tt_scale/searcher/collective_backtrack.py`,
+`independent_backtrack.py`, both `run`): branches grow by chunks of at most `k_tokens`
+(ending at `search.stop_strings`), a branch passes a round when its score clears a
+threshold, and `search.max_finished_branches` finished branches end the search.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sal_cli.search.tree import ANSWER, Node, Output
+from sal_cli.search.tree import ANSWER, Expansion, Node, Output
 
 
 @dataclass
@@ -22,30 +23,54 @@ class Branch:
 
 
 def pass_score(kid: Node, parent_score: float, how: str) -> float:
-    """The score tested against the threshold: `last` step, `mean` of steps, or `ema`."""
+    """The score of an open chunk tested against the threshold (`search.backtrack_agg`):
+    the mean of the steps for `mean`/`mean_step`, half the parent's plus half the last
+    step's for `ema`, else the last step's."""
     if not kid.scores:
         return 0.0
-    if how == "mean":
+    if how in ("mean", "mean_step"):
         return sum(kid.scores) / len(kid.scores)
     if how == "ema":
         return 0.5 * parent_score + 0.5 * kid.scores[-1]
     return kid.scores[-1]
 
 
+def final_score(kid: Node, parent_score: float, how: str) -> float:
+    """The score a finished branch keeps: every `mean*` aggregation takes the mean of all
+    steps once the branch finishes (tt_scale's `mean_last` / `mean_only_final`)."""
+    if how.startswith("mean") and kid.scores:
+        return sum(kid.scores) / len(kid.scores)
+    return pass_score(kid, parent_score, how)
+
+
+def chunk(node: Node, n: int, temperature: float, search, first_round: bool) -> Expansion:
+    """n chunks from `node`; `search.warmup` doubles the first round's k_tokens."""
+    tokens = search.k_tokens * (2 if search.warmup and first_round else 1)
+    return Expansion(node, n, round(temperature, 6), max_tokens=tokens, stop=tuple(search.stop_strings))
+
+
 def finishes(kid: Node, marker: str) -> bool:
-    """The chunk ended the branch: EOS, budget, empty chunk, or a final answer in the chunk."""
+    """The chunk ended the branch: EOS, budget, empty chunk, or the answer marker in the chunk."""
     if not kid.done and marker in kid.last_step:
         kid.stop = ANSWER
     return kid.done
 
 
+def finished_limit(search, n: int) -> int:
+    """`search.max_finished_branches`, or n when it is 0."""
+    return search.max_finished_branches or n
+
+
 def output(finished: list[tuple[Node, float]], live: list[Branch], n: int, stats: dict[str, int]) -> Output:
-    """The first n finished branches; with none, the best live branch (left unfinished).
+    """The first n finished branches with their branch scores (`pred` is the best, tt_scale's
+    winner); with none, the best live branch (left unfinished).
 
     They form one pool (like a beam search's): a subset of them is not a smaller search, so
     `sal evaluate` reports the run at its own n.
     """
-    nodes = [node for node, _ in finished[:n]]
-    if not nodes and live:
-        nodes = [max(live, key=lambda b: b.score).node]
-    return Output(nodes, groups=[0] * len(nodes), stats=stats)
+    pairs = finished[:n]
+    if not pairs and live:
+        best = max(live, key=lambda b: b.score)
+        pairs = [(best.node, best.score)]
+    return Output([node for node, _ in pairs], groups=[0] * len(pairs), stats=stats,
+                  branch_scores=[score for _, score in pairs])

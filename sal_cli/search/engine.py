@@ -73,6 +73,9 @@ class Engine:
         self.config = config
         self.on_round = on_round
         self.delimiter = config.search.step_delimiter
+        # chunk stop strings other than the delimiter: kept in the text, not scored as a step
+        self.unscored_stops = tuple(stop for stop in config.search.stop_strings if stop != self.delimiter)
+        self.trailing_empty = config.verifier.score_trailing_empty_step
         self.max_model_len = getattr(generator, "max_model_len", 0) or 1 << 30
 
     def solve(self, problems: Iterable[Problem]) -> Iterator[tuple[Problem, Output]]:
@@ -134,9 +137,11 @@ class Engine:
             self.on_round(stats)
 
     def _budget(self, slot: _Slot, node: Node) -> int:
-        """Tokens `node` may still add: the solution budget, and the model's context."""
+        """Tokens `node` may still add: the solution budget (or, with
+        `search.max_tokens_per_step`, the step budget), and the model's context."""
         room = self.max_model_len - len(slot.prompt_ids) - node.tokens
-        return min(self.config.sampling.max_tokens - node.tokens, room)
+        used = 0 if self.config.search.max_tokens_per_step else node.tokens
+        return min(self.config.sampling.max_tokens - used, room)
 
     def _spec(self, slot: _Slot, j: int, exp: Expansion) -> SamplingSpec:
         s = self.config.sampling
@@ -146,7 +151,7 @@ class Engine:
             temperature=exp.temperature,
             top_p=s.top_p,
             max_tokens=min(budget, exp.max_tokens) if exp.max_tokens else budget,
-            stop=() if exp.to_end else (self.delimiter,),
+            stop=() if exp.to_end else (exp.stop or (self.delimiter,)),
             include_stop=True,
             seed=derive_seed(s.seed, slot.problem.idx, slot.round, j),
         )
@@ -180,7 +185,7 @@ class Engine:
             return EOS
         if self._budget(slot, kid) <= 0 or (ext.finish_reason == "length" and not chunked):
             return LENGTH
-        if not ext.text.strip():
+        if not (ext.text.strip() if self.config.search.whitespace_step_ends else ext.text):
             return EMPTY
         return None
 
@@ -218,14 +223,24 @@ class Engine:
         kids = [(slot, kid) for (slot, _, _), group in zip(requests, children) for kid in group]
         if self.prm is None:
             return 0
-        steps = [split_steps(kid.text + extra.get(id(kid), ""), self.delimiter) for _, kid in kids]
+        steps = [self._steps(self._scored_text(kid) + extra.get(id(kid), "")) for _, kid in kids]
         before = self.prm.tokens
         scores = self.prm.score([slot.problem.problem for slot, _ in kids], steps)
         agg = self.config.verifier.agg_strategy
         for (_, kid), full in zip(kids, scores):
-            kid.scores = list(full[: len(split_steps(kid.text, self.delimiter))])
+            kid.scores = list(full[: len(self._steps(self._scored_text(kid)))])
             kid.value = aggregate(full, agg)
         return self.prm.tokens - before
+
+    def _steps(self, text: str) -> list[str]:
+        return split_steps(text, self.delimiter, self.trailing_empty)
+
+    def _scored_text(self, kid: Node) -> str:
+        """The text the PRM reads: a chunk's stop string (say the next step's header) is cut."""
+        for stop in self.unscored_stops:
+            if kid.text.endswith(stop):
+                return kid.text[: -len(stop)]
+        return kid.text
 
 
 def _stopped(node: Node, reason: str) -> Node:

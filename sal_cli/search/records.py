@@ -29,9 +29,14 @@ def search_record(output: Output, agg_strategy: str, n: int) -> dict[str, Any]:
     for budgets up to the run's n (backtracking may finish fewer than n completions)."""
     nodes = output.nodes
     finished = [node.stop in FINISHED for node in nodes]
+    fields = scored_fields([node.text for node in nodes], [node.scores for node in nodes], agg_strategy, n, finished)
+    if output.branch_scores:  # the strategy's own winner (tt_scale: best finished branch score)
+        ranked = output.branch_scores
+        fields["pred"] = nodes[max(range(len(ranked)), key=lambda i: (ranked[i], -i))].text
+        fields["branch_scores"] = ranked
     return {
         **sample_record(output),
-        **scored_fields([node.text for node in nodes], [node.scores for node in nodes], agg_strategy, n, finished),
+        **fields,
         "temperatures": [node.temperature for node in nodes],
         "finished": finished,
         "groups": output.groups,

@@ -57,7 +57,8 @@ class Expansion:
     `to_end` drops the step delimiter so each child runs to EOS or the budget; `lookahead`
     extends each unfinished child by that many greedy steps before scoring (the extension
     ranks the child but is not kept); `max_tokens` caps this one extension (a chunk cut
-    there stays open), within the solution's budget.
+    there stays open), within the solution's budget; `stop` replaces the step delimiter as
+    what ends the extension (a backtracking chunk's `search.stop_strings`).
     """
 
     node: Node
@@ -66,15 +67,21 @@ class Expansion:
     to_end: bool = False
     lookahead: int = 0
     max_tokens: int | None = None
+    stop: tuple[str, ...] = ()
 
 
 @dataclass
 class Output:
-    """What a strategy reports for one problem: the n completions and how each ended."""
+    """What a strategy reports for one problem: the n completions and how each ended.
+
+    `branch_scores`, when set, are what the strategy ranks its completions by (tt_scale's
+    winner is the finished branch with the best such score), so `pred` follows them.
+    """
 
     nodes: list[Node]
     groups: list[int]
     stats: dict[str, int] = field(default_factory=dict)
+    branch_scores: list[float] | None = None
 
 
 class Strategy(Protocol):

@@ -19,54 +19,66 @@ def collective(**search):
     return config(n=1, temperature=0.7, **{**defaults, **search})
 
 
-def test_collective_holds_back_passing_branches_and_retries_from_fewer_parents_hotter():
-    script = {
-        "": ["a\n\n", "b\n\n"],
-        "a\n\n": ["f\n\n", "g\n\n"],
-        "a\n\n@0.8": ["p\n\n", "f\n\n", "g\n\n"],
-        "a\n\n@0.9": ["q\n\n", "f\n\n", "f\n\n", "f\n\n", "f\n\n", "f\n\n"],
-        "a\n\np\n\n": ["ans \\boxed{1}\n\n", "x\n\n"],
-        "a\n\nq\n\n": ["y|", "x\n\n"],
-    }
-    scores = {"a": 0.9, "b": 0.7, "f": 0.1, "g": 0.2, "p": 0.8, "q": 0.75, "ans \\boxed{1}": 0.9, "y": 0.95, "x": 0.1}
-    cfg = collective(passing_minimum=3, max_total_branches=6, keeping_branches=3, max_backtracks=2)
-    [(_, out)], gen, prm = run(cfg, script, scores)
+# A problem whose first chunk passes alone, whose retries fail and whose jump goes on.
+JUMP_SCRIPT = {"": ["a\n\n"], "@0.9": ["f\n\n"], "@1": ["g\n\n"], "a\n\n": ["y|"]}
+JUMP_SCORES = {"a": 0.9, "f": 0.1, "g": 0.2, "y": 0.95}
+
+
+def test_collective_grows_one_chunk_per_branch_and_spreads_children_only_on_retries():
+    """tt_scale `CollectiveBacktrack.run` (always_expand false, retries from 1): candidates
+    per round 1, 6, 6, 1, 2 at T 0.8, 0.9, 1.0, then the jump at 0.8, after max_backtracks
+    failed rounds."""
+    cfg = collective(passing_minimum=2, max_total_branches=6, keeping_branches=2, max_backtracks=3)
+    cfg.sampling.n = 2
+    [(_, out)], gen, prm = run(cfg, JUMP_SCRIPT, JUMP_SCORES)
     assert rounds(gen) == [
-        [("", 2, 0.7, 50)] * 3,                    # start from passing_minimum branches, 6 children
-        [("a\n\n", 2, 0.7, 50)] * 3,               # a, a, a kept (6 passed); now f/g all fail
-        [("a\n\n", 3, 0.8, 50)] * 2,               # retry 1: 2 best parents, +0.1; 2 pass (< 3): held back
-        [("a\n\n", 6, 0.9, 50)],                   # retry 2: 1 parent, +0.2; q passes: 1 + 2 held = 3
-        [("a\n\np\n\n", 2, 0.7, 50)] * 2 + [("a\n\nq\n\n", 2, 0.7, 50)],  # held p, p and q go on, cool again
+        [("", 1, 0.8, 50)],              # one branch, one chunk at 0.7 + 1 x 0.1: a passes alone (< 2): held
+        [("", 6, 0.9, 50)],              # retry: the parent spreads max_total_branches; all fail
+        [("", 6, 1.0, 50)],              # retry: ceil(2 - 3/4 x 2) = 1 parent; fails: jump
+        [("", 1, 0.8, 50)],              # the jump passes anything above 0: a + held a = 2
+        [("a\n\n", 1, 0.8, 50)] * 2,     # one chunk per branch again; both finish: n = 2
     ]
+    assert [sum(spec.n for _, spec in call) for call in gen.calls] == [1, 6, 6, 1, 2]
     assert len(prm.calls) == 5
-    assert [node.text for node in out.nodes] == ["a\n\nq\n\ny"]  # the best of three finishing at once
-    assert out.nodes[0].stop == EOS
+    assert [node.text for node in out.nodes] == ["a\n\ny", "a\n\ny"] and out.nodes[0].stop == EOS
+    assert out.branch_scores == [0.95, 0.95]
     assert {k: out.stats[k] for k in ("steps", "retries", "backtracks", "jumps")} == {
-        "steps": 5, "retries": 2, "backtracks": 1, "jumps": 0}
+        "steps": 5, "retries": 3, "backtracks": 1, "jumps": 1}
 
 
-def test_collective_jumps_after_max_backtracks_and_stops_at_max_steps_unfinished():
-    script = {"": ["a\n\n", "b\n\n"], "a\n\n": ["f\n\n", "g\n\n"], "a\n\n@0.8": ["f\n\n", "g\n\n"]}
-    scores = {"a": 0.9, "b": 0.2, "f": 0.1, "g": 0.2}
-    cfg = collective(passing_minimum=1, max_total_branches=2, keeping_branches=1, max_backtracks=1, max_steps=4)
-    [(_, out)], gen, _ = run(cfg, script, scores)
-    assert [[(prefix, t) for prefix, _, t, _ in call] for call in rounds(gen)] == [
-        [("", 0.7)],        # a passes
-        [("a\n\n", 0.7)],   # f, g fail: retry
-        [("a\n\n", 0.8)],   # fail again: out of retries, jump
-        [("a\n\n", 0.7)],   # threshold 0: f and g pass, g (.2) kept; max_steps reached
-    ]
-    assert [node.text for node in out.nodes] == ["a\n\ng\n\n"] and out.nodes[0].stop is None  # reported unfinished
-    assert {k: out.stats[k] for k in ("steps", "retries", "backtracks", "jumps")} == {
-        "steps": 4, "retries": 1, "backtracks": 1, "jumps": 1}
+def test_collective_always_expand_spreads_max_total_branches_every_round():
+    cfg = collective(passing_minimum=2, max_total_branches=6, keeping_branches=2, always_expand=True)
+    cfg.sampling.n = 2
+    [(_, out)], gen, _ = run(cfg, JUMP_SCRIPT, JUMP_SCORES)
+    assert rounds(gen) == [[("", 6, 0.8, 50)], [("a\n\n", 3, 0.8, 50)] * 2]  # floor(6 / live) each round
+    assert len(out.nodes) == 2
+
+
+def test_collective_without_backtrack_retries_with_max_total_over_keeping_children():
+    cfg = collective(passing_minimum=2, max_total_branches=6, keeping_branches=3, max_backtracks=3, backtrack=False)
+    cfg.sampling.n = 2
+    _, gen, _ = run(cfg, JUMP_SCRIPT, JUMP_SCORES)
+    assert [sum(spec.n for _, spec in call) for call in gen.calls][:3] == [1, 2, 2]  # 6 // 3 on each retry
+
+
+def test_collective_stops_at_max_steps_unfinished():
+    script = {"": ["a\n\n"], "a\n\n": ["b\n\n"], "a\n\nb\n\n": ["c\n\n"]}
+    cfg = collective(passing_minimum=1, max_steps=2)
+    [(_, out)], gen, _ = run(cfg, script, {"a": 0.9, "b": 0.8})
+    assert len(gen.calls) == 2
+    assert [node.text for node in out.nodes] == ["a\n\nb\n\n"] and out.nodes[0].stop is None  # reported unfinished
 
 
 def test_collective_stops_once_n_branches_finished():
     script = {"": ["s|", "t|", "u\n\n"]}
-    cfg = config(n=2, temperature=0.7, approach="collective_backtrack", passing_minimum=1, max_total_branches=3)
+    cfg = config(n=2, temperature=0.7, approach="collective_backtrack", passing_minimum=1, max_total_branches=3,
+                 always_expand=True)
     [(_, out)], gen, _ = run(cfg, script, {"s": 0.9, "t": 0.8, "u": 0.99})
     assert len(gen.calls) == 1
     assert [node.text for node in out.nodes] == ["s", "t"]
+    cfg.search.max_finished_branches = 3  # more than n: the search goes on, the output keeps n
+    [(_, out)], gen, _ = run(cfg, script, {"s": 0.9, "t": 0.8, "u": 0.99})
+    assert len(gen.calls) > 1 and len(out.nodes) == 2
 
 
 def independent(**search):
