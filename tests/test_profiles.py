@@ -48,6 +48,21 @@ def test_seed_recipes_resolve_with_seed_defaults(model, approach):
     assert (cfg.sampling.n, cfg.sampling.temperature, cfg.sampling.top_p, cfg.sampling.max_tokens) == (4, temperature, 1.0, 2048)
     assert "## Step 1:" in cfg.generator.system_prompt and "\\boxed{answer}" in cfg.generator.system_prompt
     assert cfg.generator.custom_chat_template == ("llama3" if model.startswith("llama") else "none")
+    assert cfg.search.filter_duplicates is (approach == "beam_search")  # the seed's beam_search recipes
+    if model == "acemath-7b" or approach.endswith("backtrack"):
+        assert (cfg.verifier.prm, cfg.verifier.protocol) == ("Qwen/Qwen2.5-Math-PRM-7B", "qwen-prm")
+    else:
+        assert (cfg.verifier.prm, cfg.verifier.protocol) == ("RLHFlow/Llama3.1-8B-PRM-Deepseek-Data", "rlhflow")
+
+
+@pytest.mark.parametrize("approach", ["collective_backtrack", "independent_backtrack"])
+def test_backtracking_profiles_carry_tt_scale_values(approach):
+    s = resolve(f"qwen2.5-3b/{approach}").config.search
+    assert (s.stop_strings, s.answer_marker, s.always_expand, s.warmup, s.backtrack) == (["\n## Step"], "<FINAL>", False, False, True)
+    assert (s.k_tokens, s.tau, s.max_backtracks, s.temp_step, s.max_steps) == (256, 0.6, 3, 0.1, 30)
+    assert (s.passing_minimum, s.max_total_branches, s.keeping_branches) == (3, 9, 3)
+    assert (s.expansion_factor, s.max_branches, s.max_tokens_per_step) == (2, 6, True)
+    assert s.max_finished_branches == (2 if approach == "independent_backtrack" else 0)  # collective: its N = n
 
 
 def test_list_profiles_covers_every_file():

@@ -121,3 +121,35 @@ def test_chunks_are_cut_at_k_tokens_and_stay_open():
     [(_, out)], gen, _ = run(cfg, script, {"abcd": 0.9})
     assert [[prefix for prefix, *_ in call] for call in rounds(gen)] == [[""], ["abcd"]]
     assert out.nodes[0].text == "abcdefgh" and out.nodes[0].tokens == 8
+
+
+TT_SCALE_SCRIPT = {"": ["x\n## Step"], "@0.8": ["## Step 1: a\n## Step"], "## Step 1: a\n## Step": [" 2: <FINAL> 5|"]}
+TT_SCALE_SCORES = {"x": 0.1, "## Step 1: a": 0.9, "## Step 1: a\n## Step 2: <FINAL> 5": 0.3}
+
+
+def test_independent_with_tt_scale_chunks_warmup_final_marker_and_branch_scores():
+    """tt_scale's settings: chunks end at `\\n## Step` (kept in the text, not scored as a
+    step), `<FINAL>` finishes a branch, the first round may write 2 x k_tokens, and a
+    finished branch keeps max(parent score, its own)."""
+    cfg = independent(stop_strings=["\n## Step"], answer_marker="<FINAL>", warmup=True, max_finished_branches=2)
+    cfg.sampling.n = 4
+    [(_, out)], gen, prm = run(cfg, TT_SCALE_SCRIPT, TT_SCALE_SCORES)
+    assert rounds(gen) == [
+        [("", 1, 0.7, 100)],                                    # warmup: 2 x k_tokens; x fails
+        [("", 1, 0.8, 50)] * 2,                                 # two clones retry, hotter
+        [("## Step 1: a\n## Step", 1, 0.7, 50)] * 2,            # both passed (.9): both finish
+    ]
+    assert all(spec.stop == ("\n## Step",) for call in gen.calls for _, spec in call)
+    assert prm.calls[1][0][1] == ["## Step 1: a"]  # the next step's header is not scored
+    assert [node.text for node in out.nodes] == ["## Step 1: a\n## Step 2: <FINAL> 5"] * 2
+    assert [node.scores for node in out.nodes] == [[0.3]] * 2
+    assert out.branch_scores == [0.9, 0.9]  # max(parent .9, own .3)
+
+
+def test_independent_mean_only_final_and_no_backtrack():
+    script = {"": ["a\n\n"], "a\n\n": ["b \\boxed{1}|"]}
+    scores = {"a": 0.8, "b \\boxed{1}": 0.2}
+    [(_, out)], _, _ = run(independent(backtrack_agg="mean_only_final"), script, scores)
+    assert out.branch_scores == [0.8]  # mean (.5) of the finished branch, below its parent's .8
+    [(_, out)], gen, _ = run(independent(backtrack=False, max_backtracks=3), {"": ["a\n\n"]}, {"a": 0.1})
+    assert [len(call) for call in gen.calls][:2] == [1, 1]  # no clones: only the rescue of the best
