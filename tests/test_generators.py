@@ -73,6 +73,24 @@ def test_stop_strings_cut_the_text_and_say_which_matched(tiny):
     assert not kept.finished
 
 
+def test_llama3_profile_prompt_is_the_seeds_template_with_the_date_setting(tiny):
+    """search-and-learn's Llama-3 template: the date header stays, only the system message is
+    trimmed; the BOS the seed's vLLM added when tokenising is written as text."""
+    from sal_cli.profiles import resolve
+
+    cfg = resolve("llama-3.2-1b/best_of_n", ["generator.chat_date=01 Jan 2025"]).config.generator
+    tiny.cfg = cfg
+    prompt = tiny.format_prompt(" What is 1 + 1? ", cfg.system_prompt + "\n")
+    assert prompt == (
+        tiny.tokenizer.bos_token
+        + "<|start_header_id|>system<|end_header_id|>\n\nCutting Knowledge Date: December 2023\n"
+        "Today Date: 01 Jan 2025\n\n" + cfg.system_prompt.strip() + "<|eot_id|>"
+        "<|start_header_id|>user<|end_header_id|>\n\n What is 1 + 1? <|eot_id|>"
+        "<|start_header_id|>assistant<|end_header_id|>\n\n"
+    )
+    assert resolve("llama-3.2-1b/best_of_n").config.generator.chat_date == "26 Jul 2024"  # fixed, not today
+
+
 @pytest.mark.slow
 def test_embedded_smollm2_on_transformers_finishes_with_eos(smol_dir):
     from sal_cli.generators.transformers_gen import TransformersGenerator

@@ -44,7 +44,7 @@ class TransformersGenerator:
         self.pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else min(eos_ids, default=0)
 
     def format_prompt(self, problem: str, system_prompt: str) -> str:
-        return chat.render(self.tokenizer, problem, system_prompt, self.cfg.custom_chat_template)
+        return chat.render(self.tokenizer, problem, system_prompt, self.cfg.custom_chat_template, self.cfg.chat_date)
 
     def encode(self, text: str) -> list[int]:
         return self.tokenizer(text, add_special_tokens=False).input_ids

@@ -87,7 +87,7 @@ class VllmGenerator:
         self.max_model_len = self.llm.llm_engine.model_config.max_model_len
 
     def format_prompt(self, problem: str, system_prompt: str) -> str:
-        return chat.render(self.tokenizer, problem, system_prompt, self.cfg.custom_chat_template)
+        return chat.render(self.tokenizer, problem, system_prompt, self.cfg.custom_chat_template, self.cfg.chat_date)
 
     def encode(self, text: str) -> list[int]:
         # The chat template already wrote BOS where the model wants it: do not add another.
