@@ -7,11 +7,13 @@ from typing import Any
 # The seed's Llama-3 template (search-and-learn `Config.custom_chat_template`), written out
 # for the messages sal sends (a system and a user message, no tools): a system block that
 # always opens with the "Cutting Knowledge Date" / "Today Date" header, then the system
-# message trimmed; every other message verbatim (untrimmed). It starts with `bos_token`
+# message trimmed; every other message verbatim (untrimmed). Without a `date_string` it
+# writes the seed's fallback date. It starts with `bos_token`
 # because sal encodes prompts without adding special tokens, where vLLM added the BOS to the
 # seed's text prompt, so the model reads the same tokens.
 LLAMA3_TEMPLATE = (
     "{{- bos_token }}"
+    "{%- if date_string is not defined %}{%- set date_string = '26 Jul 2024' %}{%- endif %}"
     "{%- if messages[0]['role'] == 'system' %}"
     "{%- set system_message = messages[0]['content'] | trim %}{%- set messages = messages[1:] %}"
     "{%- else %}{%- set system_message = '' %}{%- endif %}"
