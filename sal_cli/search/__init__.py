@@ -40,10 +40,12 @@ def make_strategy(config: RunConfig, approach: str | None = None) -> Strategy:
             f"`search.beam_width` ({s.beam_width}) must divide `sampling.n` ({n}) for {approach}",
             hint=f"use beam_width = {divisors}, or change n",
         )
+    ratios = list(s.temperature_ratios)
     if approach == "beam_search":
-        return BeamSearch(n, s.beam_width, s.num_iterations, temps, s.lookahead, s.filter_duplicates, s.sort_completed)
+        return BeamSearch(n, s.beam_width, s.num_iterations, temps, s.lookahead, s.filter_duplicates, s.sort_completed,
+                          ratios)
     if approach == "dvts":
-        return DVTS(n, s.beam_width, s.num_iterations, temps, s.lookahead, s.answer_marker)
+        return DVTS(n, s.beam_width, s.num_iterations, temps, s.lookahead, s.answer_marker, ratios)
     raise SalError(f"unknown search approach `{approach}`")
 
 

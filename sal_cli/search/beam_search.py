@@ -1,8 +1,10 @@
 """Beam search with a PRM, one pool per problem.
 
-Round 0 samples n first steps from the prompt (beam j at temperature j of the cycled list);
-each later round spreads n candidate next steps over the kept beams (beam_width each when
-n/beam_width beams are kept) and keeps the best n/beam_width open candidates. A candidate
+Each round spreads n candidate next steps over the kept beams (round 0: the prompt; beam_width
+each when n/beam_width beams are kept): candidate i grows beam i mod (beams) at temperature
+A[i // (n/beam_width)], A the temperatures split over beam_width, so the j-th child of each
+beam samples at A[j] (the multi-temperature fork's `_beam_search`). The best n/beam_width
+open candidates are kept. A candidate
 that ends (EOS, token budget, empty step) joins the completed pool. The last round
 (`num_iterations`) runs every beam to the end. The output is the first n completed beams
 (or the n best with `sort_completed`), padded to n by repeating completed beams; when none
@@ -18,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sal_cli.data.datasets import Problem
-from sal_cli.search.temperatures import cycled
+from sal_cli.search.temperatures import assignment, grouped
 from sal_cli.search.tree import Expansion, Node, Output, best_first, last_round_options
 
 
@@ -40,11 +42,12 @@ class BeamSearch:
         lookahead: int = 0,
         filter_duplicates: bool = False,
         sort_completed: bool = False,
+        temperature_ratios: list[float] | None = None,
     ):
         self.n = n
         self.keep = n // beam_width
         self.num_iterations = num_iterations
-        self.temperatures = temperatures
+        self.child_temperatures = assignment(temperatures, temperature_ratios or [], beam_width)
         self.lookahead = lookahead
         self.filter_duplicates = filter_duplicates
         self.sort_completed = sort_completed
@@ -56,16 +59,10 @@ class BeamSearch:
         if state.done:
             return []
         to_end, lookahead = last_round_options(state.round, self.num_iterations, self.lookahead)
-        if state.round == 0:
-            root, temps = Node(), cycled(self.temperatures, self.n)
-            return [Expansion(root, temps.count(t), t, to_end, lookahead) for t in dict.fromkeys(temps)]
-        k = len(state.beams)
-        shares = [self.n // k + (i < self.n % k) for i in range(k)]
-        return [
-            Expansion(beam, share, beam.temperature, to_end, lookahead)
-            for beam, share in zip(state.beams, shares)
-            if share
-        ]
+        parents = state.beams if state.round else [Node()]
+        temps = self.child_temperatures
+        children = [(i % len(parents), temps[i // self.keep]) for i in range(self.n)]
+        return [Expansion(parents[p], count, t, to_end, lookahead) for p, t, count in grouped(children)]
 
     def update(self, state: _State, children: list[list[Node]]) -> None:
         candidates = [kid for kids in children for kid in kids]

@@ -1,7 +1,8 @@
 """Best-of-N: n complete solutions per problem in one expansion, each scored step by step.
 
 Without a PRM (`sal generate`) this is plain sampling; with one, `pred` is the solution with
-the best aggregated score.
+the best aggregated score. With several temperatures the output interleaves them (the fork
+grouped them by temperature when given ratios, so `pred_*@k` for small k saw only the first).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sal_cli.data.datasets import Problem
+from sal_cli.search.temperatures import interleaved
 from sal_cli.search.tree import Expansion, Node, Output
 
 
@@ -34,5 +36,7 @@ class BestOfN:
         state.children = [kid for kids in children for kid in kids]
 
     def final(self, state: _State) -> Output:
-        nodes = state.children or []
+        """The samples with their temperatures interleaved, so the first k mix them all."""
+        children = state.children or []
+        nodes = [children[i] for i in interleaved([kid.temperature for kid in children])]
         return Output(nodes, groups=list(range(len(nodes))))

@@ -4,8 +4,9 @@ Each round every open subtree proposes beam_width next steps from its current pa
 keeps the best one; a subtree closes when that step ends the solution (EOS, budget, empty
 step) or the answer marker (`search.answer_marker`, a `\\boxed{`) appears. The output is,
 for each subtree, the beam_width candidates of its last round (n completions, grouped by
-subtree), each a finished solution or marked unfinished. Subtree i samples at temperature
-i of the cycled list.
+subtree), each a finished solution or marked unfinished. Child j of every subtree samples
+at temperature j of the temperatures split over beam_width, so every subtree tries every
+temperature (the multi-temperature fork's `_dvts`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sal_cli.data.datasets import Problem
-from sal_cli.search.temperatures import cycled
+from sal_cli.search.temperatures import assignment, grouped
 from sal_cli.search.tree import ANSWER, Expansion, Node, Output, best_first, last_round_options
 
 @dataclass
@@ -27,6 +28,7 @@ class _Subtree:
 class _State:
     subtrees: list[_Subtree]
     round: int = 0
+    growing: list[_Subtree] = field(default_factory=list)  # the subtree of each expansion of a round
 
 
 class DVTS:
@@ -38,30 +40,37 @@ class DVTS:
         temperatures: list[float],
         lookahead: int = 0,
         answer_marker: str = "\\boxed{",
+        temperature_ratios: list[float] | None = None,
     ):
         self.subtrees = n // beam_width
         self.answer_marker = answer_marker
         self.beam_width = beam_width
         self.num_iterations = num_iterations
-        self.temperatures = temperatures
         self.lookahead = lookahead
+        child_temperatures = assignment(temperatures, temperature_ratios or [], beam_width)
+        self.groups = [(t, count) for _, t, count in grouped([(0, t) for t in child_temperatures])]
 
     def start(self, problem: Problem) -> _State:
-        temps = cycled(self.temperatures, self.subtrees)
-        return _State([_Subtree(Node(temperature=t)) for t in temps])
+        return _State([_Subtree(Node()) for _ in range(self.subtrees)])
 
     def select(self, state: _State) -> list[Expansion]:
         if state.round >= self.num_iterations:
             return []
         to_end, lookahead = last_round_options(state.round, self.num_iterations, self.lookahead)
+        state.growing = [tree for tree in state.subtrees if tree.open for _ in self.groups]
         return [
-            Expansion(tree.path, self.beam_width, tree.path.temperature, to_end, lookahead)
+            Expansion(tree.path, count, t, to_end, lookahead)
             for tree in state.subtrees
             if tree.open
+            for t, count in self.groups
         ]
 
     def update(self, state: _State, children: list[list[Node]]) -> None:
-        for tree, kids in zip([t for t in state.subtrees if t.open], children):
+        by_tree: dict[int, list[Node]] = {}
+        for tree, kids in zip(state.growing, children):
+            by_tree.setdefault(id(tree), []).extend(kids)
+        for tree in [t for t in state.subtrees if id(t) in by_tree]:
+            kids = by_tree[id(tree)]
             for kid in kids:
                 if not kid.done and self.answer_marker in kid.text:
                     kid.stop = ANSWER

@@ -141,25 +141,33 @@ def test_token_budget_ends_a_beam_as_length():
 
 
 def test_dvts_keeps_the_best_child_per_subtree_and_outputs_groups():
-    script = {
-        "": ["a\n\n", "b\n\n"],
-        "a\n\n@0.6": ["a1\n\n", "x \\boxed{3}\n\n"],
-        "a\n\n@1": ["a2\n\n", "a3|"],
-        "a\n\na2\n\n": ["fin|", "fin2|"],
-    }
-    scores = {"a": 0.9, "b": 0.1, "a1": 0.2, "x \\boxed{3}": 0.8, "a2": 0.7, "a3": 0.3, "fin": 0.5, "fin2": 0.6}
+    script = {"@0.6": ["a\n\n"], "@1": ["b\n\n"], "a\n\n@0.6": ["x \\boxed{3}\n\n"], "a\n\n@1": ["a2\n\n"]}
+    scores = {"a": 0.9, "b": 0.1, "x \\boxed{3}": 0.8, "a2": 0.7}
     cfg = config(approach="dvts", beam_width=2, num_iterations=3, temperatures=[0.6, 1.0])
     [(_, out)], gen, _ = run(cfg, script, scores)
     assert [expanded(call) for call in gen.calls] == [
-        [("", 2), ("", 2)],                    # two subtrees, beam_width children each
-        [("a\n\n", 2), ("a\n\n", 2)],
-        [("a\n\na2\n\n", 2)],                  # subtree 0 closed on its boxed answer
+        [("", 1)] * 4,            # two subtrees; child j of each at temperature j
+        [("a\n\n", 1)] * 4,      # both kept a; both then close on the boxed answer
     ]
-    assert [[spec.temperature for _, spec in call] for call in gen.calls] == [[0.6, 1.0], [0.6, 1.0], [1.0]]
-    assert texts(out) == ["a\n\na1\n\n", "a\n\nx \\boxed{3}\n\n", "a\n\na2\n\nfin", "a\n\na2\n\nfin2"]
-    assert [node.stop for node in out.nodes] == [None, ANSWER, EOS, EOS]
+    assert [[spec.temperature for _, spec in call] for call in gen.calls] == [[0.6, 1.0, 0.6, 1.0]] * 2
+    assert texts(out) == ["a\n\nx \\boxed{3}\n\n", "a\n\na2\n\n"] * 2
+    assert [node.stop for node in out.nodes] == [ANSWER, None] * 2
     assert out.groups == [0, 0, 1, 1]
-    assert [node.temperature for node in out.nodes] == [0.6, 0.6, 1.0, 1.0]
+    assert [node.temperature for node in out.nodes] == [0.6, 1.0, 0.6, 1.0]
+
+
+def test_beam_search_children_of_every_beam_cover_every_temperature():
+    """The fork's `_beam_search`: candidate i grows beam i mod k at temperature A[i // k]
+    (k = n / beam_width kept beams, A = temperatures over beam_width)."""
+    script = {"": ["a\n\n", "b\n\n"]}
+    cfg = config(n=8, approach="beam_search", beam_width=4, num_iterations=2, temperatures=[0.6, 0.8, 1.0],
+                 filter_duplicates=True)
+    _, gen, _ = run(cfg, script, {"a": 0.9, "b": 0.8})
+    as_sent = [[(prefix, spec.n, spec.temperature) for prefix, spec in
+                [(p.partition(">")[2], s) for p, s in call]] for call in gen.calls]
+    assert as_sent[0] == [("", 4, 0.6), ("", 2, 0.8), ("", 2, 1.0)]  # A = [.6, .8, 1, .6], 2 candidates each
+    assert as_sent[1] == [("a\n\n", 2, 0.6), ("b\n\n", 2, 0.6), ("a\n\n", 1, 0.8), ("b\n\n", 1, 0.8),
+                          ("a\n\n", 1, 1.0), ("b\n\n", 1, 1.0)]  # each kept beam: children at .6 .8 1 .6
 
 
 def test_best_of_n_splits_n_over_temperatures_and_refills_the_batch():
@@ -173,7 +181,7 @@ def test_best_of_n_splits_n_over_temperatures_and_refills_the_batch():
     assert len(prm.calls) == 2
     assert [p.problem for p, _ in outputs] == ["P", "Q", "R"]
     _, out = outputs[0]
-    assert [node.temperature for node in out.nodes] == [0.6, 0.8, 1.0, 1.0]
+    assert [node.temperature for node in out.nodes] == [1.0, 0.6, 0.8, 1.0]  # interleaved: any prefix mixes them
     assert texts(out) == ["s1\n\ns2", "s1\n\ns2", "s1\n\ns2", "t"]
     assert [node.scores for node in out.nodes] == [[0.5, 0.7]] * 3 + [[0.5]]
     assert out.groups == [0, 1, 2, 3]
@@ -193,3 +201,14 @@ def test_beam_width_must_divide_n():
 
     with pytest.raises(SalError, match=r"`search.beam_width` \(3\) must divide `sampling.n` \(8\)"):
         make_strategy(config(n=8, approach="beam_search", beam_width=3))
+
+
+def test_best_of_n_interleaves_temperatures_so_small_budgets_see_each():
+    from sal_cli.search.records import search_record
+
+    cfg = config(n=4, approach="best_of_n", temperatures=[0.6, 1.0])
+    script = {"@0.6": ["\\boxed{1}|"], "@1": ["\\boxed{2}|"]}
+    [(_, out)], _, _ = run(cfg, script, {"\\boxed{1}": 0.4, "\\boxed{2}": 0.9})
+    assert [node.temperature for node in out.nodes] == [0.6, 1.0, 0.6, 1.0]
+    record = search_record(out, "last", 4)
+    assert record["pred_naive@2"] == "\\boxed{2}"  # grouped by temperature, @2 saw only T = 0.6's \boxed{1}
