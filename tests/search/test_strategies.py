@@ -212,3 +212,36 @@ def test_best_of_n_interleaves_temperatures_so_small_budgets_see_each():
     assert [node.temperature for node in out.nodes] == [0.6, 1.0, 0.6, 1.0]
     record = search_record(out, "last", 4)
     assert record["pred_naive@2"] == "\\boxed{2}"  # grouped by temperature, @2 saw only T = 0.6's \boxed{1}
+
+
+def test_max_tokens_per_step_caps_each_step_not_the_solution():
+    script = {"": ["abcd\n\n"], "abcd\n\n": ["efgh\n\n"], "abcd\n\nefgh\n\n": ["ij|"]}
+    cfg = config(n=1, max_tokens=6, approach="beam_search", beam_width=1, num_iterations=3)
+    [(_, out)], gen, _ = run(cfg, script, {})
+    assert len(gen.calls) == 1 and out.nodes[0].stop == LENGTH  # sal: 6 tokens for the whole solution
+    cfg.search.max_tokens_per_step = True  # the seed: every step may write max_tokens
+    [(_, out)], gen, _ = run(cfg, script, {})
+    assert [spec.max_tokens for call in gen.calls for _, spec in call] == [6, 6, 6]
+    assert out.nodes[0].text == "abcd\n\nefgh\n\nij" and out.nodes[0].stop == EOS
+
+
+def test_whitespace_step_ends_the_beam_unless_set_to_the_seeds_rule():
+    script = {"": ["a\n\n"], "a\n\n": ["\n\n"], "a\n\n\n\n": ["b|"]}
+    cfg = config(n=1, approach="beam_search", beam_width=1, num_iterations=3)
+    [(_, out)], _, _ = run(cfg, script, {})
+    assert texts(out) == ["a\n\n\n\n"] and out.nodes[0].stop == "empty"
+    cfg.search.whitespace_step_ends = False  # the seed: only a step with no text ends a beam
+    [(_, out)], _, _ = run(cfg, script, {})
+    assert texts(out) == ["a\n\n\n\nb"] and out.nodes[0].stop == EOS
+
+
+def test_score_trailing_empty_step_sends_and_counts_the_seeds_empty_last_step():
+    script = {"": ["a\n\n"], "a\n\n": ["b|"]}
+    cfg = config(n=1, approach="beam_search", beam_width=1, num_iterations=2)
+    _, _, prm = run(cfg, script, {"a": 0.9, "": 0.2})
+    assert prm.calls[0] == [("P", ["a"])]
+    cfg.verifier.score_trailing_empty_step = True
+    [(_, out)], _, prm = run(cfg, script, {"a": 0.9, "": 0.2, "b": 0.7})
+    assert prm.calls[0] == [("P", ["a", ""])]  # `"a\n\n".split("\n\n")`, as the seed's RLHFlow scoring
+    assert prm.calls[1] == [("P", ["a", "b"])]
+    assert out.nodes[0].scores == [0.9, 0.7]
