@@ -142,7 +142,7 @@ class SearchConfig:
     (a stop string may end it sooner); `max_finished_branches` finished branches end the search.
         k_tokens: most tokens of one chunk.
         warmup: the first round's chunks may be 2 x k_tokens long.
-        stop_strings: strings that end a chunk, e.g. `["\n## Step"]` (kept at the chunk's
+        stop_strings: strings that end a chunk, e.g. `["\\n## Step"]` (kept at the chunk's
             end; the PRM scores the text before it); empty = `step_delimiter`.
         max_finished_branches: finished branches that end the search; 0 = `sampling.n`.
         tau: a branch passes when its score is above this threshold.
