@@ -4,9 +4,11 @@ stop at n, stop at max_steps) is pinned round by round."""
 
 from __future__ import annotations
 
+import pytest
 from test_strategies import config, run
 
-from sal_cli.search.tree import ANSWER, EOS
+from sal_cli.search._backtrack import final_score, pass_score
+from sal_cli.search.tree import ANSWER, EOS, Node
 
 
 def rounds(gen):
@@ -153,3 +155,16 @@ def test_independent_mean_only_final_and_no_backtrack():
     assert out.branch_scores == [0.8]  # mean (.5) of the finished branch, below its parent's .8
     [(_, out)], gen, _ = run(independent(backtrack=False, max_backtracks=3), {"": ["a\n\n"]}, {"a": 0.1})
     assert [len(call) for call in gen.calls][:2] == [1, 1]  # no clones: only the rescue of the best
+
+
+@pytest.mark.parametrize(
+    ("how", "open_score", "finished_score"),
+    [("last", 0.2, 0.2), ("mean", 0.5, 0.5), ("mean_step", 0.5, 0.5), ("mean_last", 0.2, 0.5),
+     ("mean_only_final", 0.2, 0.5), ("ema", 0.5, 0.5)],
+)
+def test_backtrack_aggregations_of_tt_scale(how, open_score, finished_score):
+    """tt_scale's `agg`: `mean_last` / `mean_only_final` test the last step while a branch is
+    open and keep the mean once it finishes; `ema` halves the parent's (.8) and the last."""
+    kid = Node(scores=[0.8, 0.2])
+    assert pass_score(kid, 0.8, how) == pytest.approx(open_score)
+    assert final_score(kid, 0.8, how) == pytest.approx(finished_score)
