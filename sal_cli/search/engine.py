@@ -73,8 +73,6 @@ class Engine:
         self.config = config
         self.on_round = on_round
         self.delimiter = config.search.step_delimiter
-        # chunk stop strings other than the delimiter: kept in the text, not scored as a step
-        self.unscored_stops = tuple(stop for stop in config.search.stop_strings if stop != self.delimiter)
         self.trailing_empty = config.verifier.score_trailing_empty_step
         self.max_model_len = getattr(generator, "max_model_len", 0) or 1 << 30
 
@@ -220,25 +218,28 @@ class Engine:
 
     def _score(self, requests, children: list[list[Node]], extra: dict[int, str]) -> int:
         """Score every child of every problem in ONE PRM call; returns PRM tokens read."""
-        kids = [(slot, kid) for (slot, _, _), group in zip(requests, children) for kid in group]
+        kids = [
+            (slot, kid, self._scored_text(kid, exp)) for (slot, _, exp), group in zip(requests, children) for kid in group
+        ]
         if self.prm is None:
             return 0
-        steps = [self._steps(self._scored_text(kid) + extra.get(id(kid), "")) for _, kid in kids]
+        steps = [self._steps(text + extra.get(id(kid), "")) for _, kid, text in kids]
         before = self.prm.tokens
-        scores = self.prm.score([slot.problem.problem for slot, _ in kids], steps)
+        scores = self.prm.score([slot.problem.problem for slot, _, _ in kids], steps)
         agg = self.config.verifier.agg_strategy
-        for (_, kid), full in zip(kids, scores):
-            kid.scores = list(full[: len(self._steps(self._scored_text(kid)))])
+        for (_, kid, text), full in zip(kids, scores):
+            kid.scores = list(full[: len(self._steps(text))])
             kid.value = aggregate(full, agg)
         return self.prm.tokens - before
 
     def _steps(self, text: str) -> list[str]:
         return split_steps(text, self.delimiter, self.trailing_empty)
 
-    def _scored_text(self, kid: Node) -> str:
-        """The text the PRM reads: a chunk's stop string (say the next step's header) is cut."""
-        for stop in self.unscored_stops:
-            if kid.text.endswith(stop):
+    def _scored_text(self, kid: Node, exp: Expansion) -> str:
+        """The text the PRM reads: a chunk that stopped at one of its own stop strings (say
+        the next step's `\n## Step` header) is read without it; the step delimiter stays."""
+        for stop in exp.stop:
+            if stop != self.delimiter and kid.last_step.endswith(stop):
                 return kid.text[: -len(stop)]
         return kid.text
 
