@@ -219,7 +219,9 @@ class Engine:
     def _score(self, requests, children: list[list[Node]], extra: dict[int, str]) -> int:
         """Score every child of every problem in ONE PRM call; returns PRM tokens read."""
         kids = [
-            (slot, kid, self._scored_text(kid, exp)) for (slot, _, exp), group in zip(requests, children) for kid in group
+            (slot, kid, self._scored_text(kid, exp))
+            for (slot, _, exp), group in zip(requests, children)
+            for kid in group
         ]
         if self.prm is None:
             return 0
