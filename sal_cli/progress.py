@@ -4,7 +4,8 @@ On a terminal it is a live rich bar; when stderr is a file or a pipe it is plain
 (`sal search: 3/10 problems, 41.2 tok/s, eta 1m05s, round 4 ...`), one per finished problem
 and at most one per `PLAIN_EVERY` seconds between them. While models load and run, the
 libraries' own output (vLLM, torch, transformers warnings, C++ notices, load bars) goes to
-a log file in the run folder (`library_output`), so stderr carries only sal's lines.
+a log file in the run folder (`library_output`), so stderr carries only sal's lines and
+stdout only data.
 """
 
 from __future__ import annotations
@@ -133,24 +134,30 @@ def note(message: str) -> None:
 
 @contextlib.contextmanager
 def library_output(log: Path | None) -> Iterator[None]:
-    """Send everything written to the process's stderr (file descriptor 2: Python warnings,
-    library loggers, C++ notices, load bars) to `log`, while sal's own lines (`console`,
-    `note`) keep going to the real stderr. `None`: change nothing (`--verbose`)."""
+    """Send everything written to the process's stderr and stdout (file descriptors 2 and 1:
+    Python warnings, library loggers, C++ notices, load bars) to `log`, while sal's own lines
+    (`console`, `note`) keep going to the real stderr. `None`: change nothing (`--verbose`).
+    stdout is sal's data channel, written after the run; vLLM logs to stdout unless told."""
+    os.environ.setdefault("VLLM_LOGGING_STREAM", "ext://sys.stderr")
     if log is None:
         yield
         return
+    sys.stdout.flush()
     sys.stderr.flush()
-    saved = os.dup(2)
-    terminal = _own_stream(saved)
+    saved = {fd: os.dup(fd) for fd in (1, 2)}
+    terminal = _own_stream(saved[2])
     with open(log, "a", encoding="utf-8") as handle:
-        os.dup2(handle.fileno(), 2)
+        for fd in saved:
+            os.dup2(handle.fileno(), fd)
         console.file = terminal
         try:
             yield
         finally:
+            sys.stdout.flush()
             sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
+            for fd, copy in saved.items():
+                os.dup2(copy, fd)
+                os.close(copy)
             console.file = None  # back to whatever `sys.stderr` is
             if terminal is not sys.stderr:
                 terminal.close()

@@ -19,8 +19,10 @@ SCRIPT = textwrap.dedent("""
         os.write(2, b"[W utils.cpp] NUMA binding notice\\n")
         warnings.warn("a library FutureWarning", FutureWarning)
         print("WARNING vllm: a logger line", file=sys.stderr)
+        print("INFO vllm: a line on stdout", flush=True)
         note("sal: a line of our own")
     note("sal: after the run")
+    print("data")
 """)
 
 
@@ -33,9 +35,11 @@ def test_library_output_goes_to_the_log_unless_verbose(tmp_path, verbose):
     noise = ("NUMA binding notice", "FutureWarning", "WARNING vllm")
     if verbose:
         assert all(text in proc.stderr for text in noise) and not log.exists()
+        assert proc.stdout == "INFO vllm: a line on stdout\ndata\n"
     else:
         assert not any(text in proc.stderr for text in noise), proc.stderr
-        assert all(text in log.read_text() for text in noise)
+        assert proc.stdout == "data\n"
+        assert all(text in log.read_text() for text in (*noise, "INFO vllm"))
 
 
 def test_piped_search_shows_plain_progress_lines(tiny_model, tmp_path):
@@ -65,7 +69,8 @@ def test_vllm_search_keeps_library_warnings_off_stderr(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "WARNING" not in proc.stderr and "Loading safetensors" not in proc.stderr, proc.stderr
     assert all(line.startswith(("sal search: ", "search: ")) for line in proc.stderr.splitlines()), proc.stderr
-    assert (out / "library.log").read_text().strip()  # vLLM's notices are kept, in the run folder
+    assert proc.stdout == f"{out}\n"  # vLLM logs to stdout by default: not here
+    assert "WARNING" in (out / "library.log").read_text()  # vLLM's notices are kept, in the run folder
 
 
 def test_piped_profiles_list_prints_whole_names(sal):
