@@ -39,16 +39,28 @@ def test_kv_cache_is_sized_for_the_run(monkeypatch, tmp_path):
     assert cpu.kv_cache_gib(config, str(tmp_path), "bfloat16") == 2  # a quarter of the free memory
 
 
-def test_prepare_records_the_choice_and_keeps_user_settings(monkeypatch, tiny_model):
+@pytest.mark.parametrize(("free", "bind"), [(2, "0-1"), (1, "nobind")])
+def test_prepare_records_the_choice_and_keeps_user_settings(monkeypatch, tiny_model, free, bind):
     monkeypatch.setattr(cpu, "on_gpu", lambda: False)
     monkeypatch.setattr(cpu, "cpu_flags", lambda: {"avx2"})
+    monkeypatch.setattr(cpu, "cores", lambda: 2)
+    monkeypatch.setattr(cpu, "free_cores", lambda: free)  # the other cores are busy with other processes
+    for name in ("VLLM_CPU_OMP_THREADS_BIND", "VLLM_ENABLE_V1_MULTIPROCESSING", "SAL_CPU_THREADS"):
+        monkeypatch.setenv(name, "")  # recorded, so what prepare sets is undone after the test
+        monkeypatch.delenv(name)
     monkeypatch.setenv("VLLM_CPU_KVCACHE_SPACE", "3")
-    monkeypatch.delenv("VLLM_CPU_OMP_THREADS_BIND", raising=False)
     config = resolve("cpu-demo", [f"generator.model={tiny_model}", "verifier.dtype=bfloat16"]).config
     machine = cpu.prepare(config, "vllm")
     assert machine["generator_dtype"] == "float32" and machine["verifier_dtype"] == "bfloat16"
     assert machine["vllm_cpu_kvcache_gib"] == 3 and machine["cpu_bf16"] is False
-    assert machine["vllm_cpu_threads_bind"] == (f"0-{cpu.cores() - 1}" if cpu.cores() > 1 else "0")
+    assert machine["cpu_threads"] == free and machine["vllm_cpu_threads_bind"] == bind
+
+
+def test_free_cores_leaves_out_busy_ones(monkeypatch):
+    monkeypatch.setattr(cpu, "cores", lambda: 2)
+    for load, free in ((0.3, 2), (1.2, 2), (2.0, 1), (11.7, 1)):  # the load average counts this process
+        monkeypatch.setattr(cpu.os, "getloadavg", lambda: (load, 0.0, 0.0))
+        assert cpu.free_cores() == free, load
 
 
 def test_run_toml_machine_record_is_not_a_setting(sal, tiny_model, tmp_path):
