@@ -41,7 +41,8 @@ class GeneratorConfig:
     Parameters:
         model: hub id or local folder; `"embedded:smollm2-135m"` is the bundled SmolLM2-135M-Instruct.
         backend: `"auto"` (vLLM when importable), `"vllm"` or `"transformers"`.
-        dtype: weights dtype; `"auto"` is bfloat16 (both on CPU and GPU).
+        dtype: weights dtype; `"auto"` is bfloat16 on a GPU or on a CPU with bf16 instructions
+            (AVX512-BF16, AMX), else float32 (what it chose is in `run.toml`'s `[machine]`).
         revision: hub revision of the model; empty for the default branch.
         trust_remote_code: run the model repository's own code (only when you trust it).
         max_model_len: context length for vLLM (prompt + completion); 0 = the model's.
@@ -239,7 +240,7 @@ class VerifierConfig:
             to `auto` unless `--set verifier.protocol=...` names one.
         backend: `transformers` (every protocol) or `vllm` (token-classification PRMs that
             vLLM serves as pooling models).
-        dtype: weights dtype; `"auto"` is bfloat16.
+        dtype: weights dtype; `"auto"` as for `generator.dtype`.
         batch_size: sequences scored per forward pass (the seed's `prm_batch_size`).
         max_length: longest input in tokens; longer ones are cut from the left; 0 = the model's.
         revision: hub revision of the PRM; empty for the default branch.

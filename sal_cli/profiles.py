@@ -25,6 +25,7 @@ else:  # pragma: no cover
 
 DEFAULT_PROFILE = RUN_SCHEMA.default_profile
 TOP_LEVEL_KEYS = ("description", "extends", "kind")
+RECORDS = ("machine",)  # tables a run's `run.toml` holds as a record, not as settings: skipped on replay
 # Each kind of profile and the commands that take it; a file without `kind` is a run profile.
 KINDS = {"run": "`sal generate` and `sal search`", "train-prm": "`sal train-prm`"}
 DEFAULT_SOURCE = "default"
@@ -204,7 +205,7 @@ def _flatten(path: Path, schema: Schema) -> dict[str, Any]:
     where = f"`{_display(path)}`"
     flat: dict[str, Any] = {}
     for name, table in _read_toml(path).items():
-        if name in TOP_LEVEL_KEYS:
+        if name in TOP_LEVEL_KEYS or name in RECORDS:
             continue
         if name not in schema.sections:
             raise _unknown(name, [*schema.sections, *TOP_LEVEL_KEYS], where)

@@ -35,6 +35,9 @@ PushOpt = Annotated[
     typer.Option("--push-to-hub", help="Push the finished run to this Hub dataset repo, as a revision named from its settings."),
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display; one summary line for logs.")]
+VerboseOpt = Annotated[
+    bool, typer.Option("--verbose", "-v", help="Show the libraries' own warnings and notices (else in the run's `library.log`).")
+]
 ApproachOpt = Annotated[Optional[str], typer.Option("--approach", "-a", help="`best_of_n`, `beam_search` or `dvts`.")]
 PrmOpt = Annotated[Optional[str], typer.Option("--prm", help="PRM hub id or local folder (`verifier.prm`).")]
 BeamWidthOpt = Annotated[Optional[int], typer.Option("--beam-width", help="Candidates per beam per round; must divide n.")]

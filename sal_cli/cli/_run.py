@@ -33,15 +33,20 @@ def quiet_libraries() -> None:
 
 
 def run_search(command: str, config: RunConfig, folder: Path, strategy, *, scored: bool, overwrite: bool, quiet: bool,
-               engines: dict | None = None):
+               engines: dict | None = None, verbose: bool = False):
     """Run `strategy` through the engine into `folder`; the PRM loads only when `scored`.
 
     `engines` keeps the loaded generator and PRM for the next call with the same model
-    settings (a Ray actor runs several shards with one copy)."""
+    settings (a Ray actor runs several shards with one copy). The dtype and CPU settings
+    are chosen for this machine first and recorded in `run.toml`; `verbose` leaves the
+    libraries' output on the terminal instead of in the run's `library.log`."""
     from sal_cli import runner
+    from sal_cli.generators import cpu, pick_backend
 
-    quiet_libraries()
+    if not verbose:
+        quiet_libraries()
     engines = {} if engines is None else engines
+    machine = cpu.prepare(config, pick_backend(config.generator.backend))
 
     def make_solver(reporter):
         from sal_cli.generators import load_generator
@@ -57,7 +62,8 @@ def run_search(command: str, config: RunConfig, folder: Path, strategy, *, score
         prm = engines["prm"] if scored else None
         return SearchSolver(Engine(strategy, engines["generator"], prm, config, on_round=reporter.round), scored)
 
-    return runner.run(command, config, folder, make_solver, overwrite=overwrite, quiet=quiet)
+    return runner.run(command, config, folder, make_solver, overwrite=overwrite, quiet=quiet, verbose=verbose,
+                      machine=machine)
 
 
 def push(folder: Path, repo_id: str | None, overwrite: bool) -> None:

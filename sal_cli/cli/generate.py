@@ -34,6 +34,7 @@ def generate(
     output_dir: o.OutputDirOpt = None,
     overwrite: o.OverwriteOpt = False,
     quiet: o.QuietOpt = False,
+    verbose: o.VerboseOpt = False,
     push_to_hub: o.PushOpt = None,
     greedy: Annotated[bool, typer.Option("--greedy", help="One greedy completion per problem (n=1, temperature 0).")] = False,
     temperature: o.TemperatureOpt = None,
@@ -61,6 +62,6 @@ def generate(
     s = config.sampling
     folder = output_folder(config, f"generate-n{s.n}-t{s.temperature:g}")
     outcome = run_search("generate", config, folder, BestOfN([(s.temperature, s.n)]), scored=False,
-                         overwrite=overwrite, quiet=quiet)
+                         overwrite=overwrite, quiet=quiet, verbose=verbose)
     push(outcome.folder, push_to_hub, overwrite)
     typer.echo(str(outcome.folder))

@@ -32,7 +32,14 @@ def profiles_list(
     for info in infos:
         name = f"{info.name} (default)" if info.name in defaults else info.name
         table.add_row(name, info.kind, info.extends, info.description)
-    Console(soft_wrap=True).print(table)
+    console = Console(soft_wrap=True)
+    if console.is_terminal:
+        console.print(table)
+        return
+    console.width = 1 << 12  # piped: whole names and descriptions, however wide (rich would cut them at 80 columns)
+    with console.capture() as captured:
+        console.print(table)
+    typer.echo("\n".join(line.rstrip() for line in captured.get().splitlines()))
 
 
 @app.command(

@@ -31,6 +31,7 @@ def score(
     output_dir: o.OutputDirOpt = None,
     overwrite: o.OverwriteOpt = False,
     quiet: o.QuietOpt = False,
+    verbose: o.VerboseOpt = False,
     push_to_hub: o.PushOpt = None,
 ) -> None:
     """Score the completions of a run again, into a new run (the source is never modified).
@@ -61,7 +62,8 @@ def score(
     if folder.resolve() == src.path.resolve():
         raise SalError("`sal score` never writes into its source", hint="pick another `--output-dir`")
     config.output.dir = str(folder)
-    quiet_libraries()
+    if not verbose:
+        quiet_libraries()
 
     def make_solver(reporter):
         model = None
@@ -71,7 +73,7 @@ def score(
             model = load_prm(config.verifier)
         return Rescorer(model, config, max(src.n, config.sampling.n if src.run_toml else src.n))
 
-    outcome = runner.run("score", config, folder, make_solver, overwrite=overwrite, quiet=quiet,
+    outcome = runner.run("score", config, folder, make_solver, overwrite=overwrite, quiet=quiet, verbose=verbose,
                          selection=(src.problems, src.dataset_rows))
     push(outcome.folder, push_to_hub, overwrite)
     typer.echo(str(outcome.folder))

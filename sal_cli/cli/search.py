@@ -33,6 +33,7 @@ def search(
     output_dir: o.OutputDirOpt = None,
     overwrite: o.OverwriteOpt = False,
     quiet: o.QuietOpt = False,
+    verbose: o.VerboseOpt = False,
     push_to_hub: o.PushOpt = None,
     temperature: o.TemperatureOpt = None,
     max_tokens: o.MaxTokensOpt = None,
@@ -64,6 +65,6 @@ def search(
     s = config.sampling
     method = f"{config.search.approach}-n{s.n}-t{s.temperature:g}-seed{s.seed}"
     folder = output_folder(config, config.verifier.prm.removeprefix("embedded:"), method)
-    outcome = run_search("search", config, folder, strategy, scored=True, overwrite=overwrite, quiet=quiet)
+    outcome = run_search("search", config, folder, strategy, scored=True, overwrite=overwrite, quiet=quiet, verbose=verbose)
     push(outcome.folder, push_to_hub, overwrite)
     typer.echo(str(outcome.folder))

@@ -16,7 +16,7 @@ from typing import Any
 
 from sal_cli.config import DataConfig
 from sal_cli.data.datasets import select_indices
-from sal_cli.data.store import RESULTS, RUN_TOML, SUMMARY, read_results, read_summary, toml_dumps, write_atomic
+from sal_cli.data.store import MACHINE, RESULTS, RUN_TOML, SUMMARY, read_results, read_summary, toml_dumps, write_atomic
 from sal_cli.errors import SalError
 
 # Settings shards may differ in without producing different results for the same row.
@@ -138,7 +138,8 @@ def write_merged(report: Coverage, out: Path, overwrite: bool = False) -> dict[s
         for record in shard.records:
             records.setdefault(record["idx"], record)
     merged = [records[i] for i in sorted(records)]
-    settings = {section: dict(table) for section, table in report.shards[0].settings.items() if isinstance(table, dict)}
+    settings = {section: dict(table) for section, table in report.shards[0].settings.items()
+                if isinstance(table, dict) and section != MACHINE}
     settings.setdefault("data", {}).update(shard="", start=report.expected.start, end=report.expected.stop, num_samples=-1)
     tmp = out / f".{RESULTS}.tmp"
     with tmp.open("w", encoding="utf-8") as handle:
@@ -246,7 +247,7 @@ def ranges(indices) -> list[tuple[int, int]]:
 
 
 def _differences(a: dict[str, dict], b: dict[str, dict]) -> list[str]:
-    keys = {f"{s}.{k}" for side in (a, b) for s, t in side.items() if isinstance(t, dict) for k in t}
+    keys = {f"{s}.{k}" for side in (a, b) for s, t in side.items() if isinstance(t, dict) and s != MACHINE for k in t}
     diff = []
     for key in sorted(keys - MERGEABLE_KEYS):
         section, _, name = key.partition(".")

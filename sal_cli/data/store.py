@@ -19,6 +19,7 @@ from sal_cli.errors import SalError
 RESULTS = "results.jsonl"
 RUN_TOML = "run.toml"
 SUMMARY = "summary.json"
+MACHINE = "machine"  # run.toml's record of the machine's choices (dtype, CPU threads, KV cache)
 # Settings that may change between a run and its resumption without changing its results.
 RESUMABLE_KEYS = {"data.start", "data.end", "data.num_samples", "output.root", "output.dir", "generator.batch_size"}
 
@@ -76,8 +77,10 @@ class RunStore:
         self.results = self.folder / RESULTS
         self._handle = None
 
-    def open(self, command: str, settings: dict[str, dict[str, Any]]) -> set[int]:
-        """Create or resume the run; refuse a folder that holds a different run."""
+    def open(self, command: str, settings: dict[str, dict[str, Any]], machine: dict[str, Any] | None = None) -> set[int]:
+        """Create or resume the run; refuse a folder that holds a different run. `machine` (what
+        was chosen for this machine: dtype, CPU threads) is written as `[machine]`, a record that
+        is not a setting: resuming or merging runs from other machines is allowed."""
         if self.folder.exists() and not self.folder.is_dir():
             raise SalError(f"output path `{self.folder}` is a file, not a folder", hint="pick another `--output-dir`")
         try:
@@ -88,7 +91,8 @@ class RunStore:
             for name in (RESULTS, SUMMARY, RUN_TOML):
                 (self.folder / name).unlink(missing_ok=True)
         done = self._check_and_load(command, settings)
-        write_atomic(self.folder / RUN_TOML, toml_dumps(settings, header=f'description = "sal {command} run"'))
+        sections = {**settings, MACHINE: machine} if machine else settings
+        write_atomic(self.folder / RUN_TOML, toml_dumps(sections, header=f'description = "sal {command} run"'))
         return done
 
     def append(self, record: dict[str, Any]) -> None:

