@@ -8,6 +8,7 @@ import json
 import pytest
 
 from sal_cli.config import RunConfig
+from sal_cli.errors import SalError
 from sal_cli.generators import cpu
 from sal_cli.profiles import resolve
 
@@ -39,28 +40,36 @@ def test_kv_cache_is_sized_for_the_run(monkeypatch, tmp_path):
     assert cpu.kv_cache_gib(config, str(tmp_path), "bfloat16") == 2  # a quarter of the free memory
 
 
-@pytest.mark.parametrize(("free", "bind"), [(2, "0-1"), (1, "nobind")])
-def test_prepare_records_the_choice_and_keeps_user_settings(monkeypatch, tiny_model, free, bind):
+@pytest.mark.parametrize(("threads", "bind"), [("", "0-1"), ("1", "nobind")])
+def test_prepare_records_the_choice_and_keeps_user_settings(monkeypatch, tiny_model, threads, bind):
     monkeypatch.setattr(cpu, "on_gpu", lambda: False)
     monkeypatch.setattr(cpu, "cpu_flags", lambda: {"avx2"})
     monkeypatch.setattr(cpu, "cores", lambda: 2)
-    monkeypatch.setattr(cpu, "free_cores", lambda: free)  # the other cores are busy with other processes
     for name in ("VLLM_CPU_OMP_THREADS_BIND", "VLLM_ENABLE_V1_MULTIPROCESSING", "SAL_CPU_THREADS"):
         monkeypatch.setenv(name, "")  # recorded, so what prepare sets is undone after the test
         monkeypatch.delenv(name)
     monkeypatch.setenv("VLLM_CPU_KVCACHE_SPACE", "3")
+    if threads:
+        monkeypatch.setenv("SAL_CPU_THREADS", threads)  # fewer threads than cores: unbound
     config = resolve("cpu-demo", [f"generator.model={tiny_model}", "verifier.dtype=bfloat16"]).config
     machine = cpu.prepare(config, "vllm")
     assert machine["generator_dtype"] == "float32" and machine["verifier_dtype"] == "bfloat16"
     assert machine["vllm_cpu_kvcache_gib"] == 3 and machine["cpu_bf16"] is False
-    assert machine["cpu_threads"] == free and machine["vllm_cpu_threads_bind"] == bind
+    assert machine["cpu_threads"] == int(threads or 2) and machine["vllm_cpu_threads_bind"] == bind
 
 
-def test_free_cores_leaves_out_busy_ones(monkeypatch):
+def test_threads_are_every_core_whatever_the_load(monkeypatch):
+    """The machine's load never picks the thread count: samples depend on it."""
     monkeypatch.setattr(cpu, "cores", lambda: 2)
-    for load, free in ((0.3, 2), (1.2, 2), (2.0, 1), (11.7, 1)):  # the load average counts this process
-        monkeypatch.setattr(cpu.os, "getloadavg", lambda: (load, 0.0, 0.0))
-        assert cpu.free_cores() == free, load
+    monkeypatch.delenv("SAL_CPU_THREADS", raising=False)
+    monkeypatch.setattr(cpu.os, "getloadavg", lambda: (11.7, 0.0, 0.0))
+    assert cpu.cpu_threads() == 2
+    monkeypatch.setenv("SAL_CPU_THREADS", "1")
+    assert cpu.cpu_threads() == 1
+    for bad in ("0", "two", "-1"):
+        monkeypatch.setenv("SAL_CPU_THREADS", bad)
+        with pytest.raises(SalError, match="SAL_CPU_THREADS"):
+            cpu.cpu_threads()
 
 
 def test_run_toml_machine_record_is_not_a_setting(sal, tiny_model, tmp_path):

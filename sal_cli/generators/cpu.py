@@ -3,9 +3,12 @@
 `dtype = "auto"` is bfloat16 on a GPU, and on a CPU only where the CPU has bf16 instructions
 (AVX512-BF16 or AMX-BF16): without them oneDNN has no bf16 kernel and every matmul converts
 through float32 ("Failed to create oneDNN linear, fallback to torch linear"), which costs
-more than float32 itself. Torch and vLLM-CPU get one thread per core not busy with other
-processes (`free_cores`; `SAL_CPU_THREADS` overrides), bound to the cores when they are all
-free, and vLLM a KV cache sized for the run (zeroing a larger one costs seconds per GiB).
+more than float32 itself. Torch and vLLM-CPU get one thread per core (`SAL_CPU_THREADS`
+overrides: on a machine shared with other jobs, fewer threads than cores avoid OpenMP
+barriers waiting for descheduled threads), bound to the cores when they get all of them, and
+vLLM a KV cache sized for the run (zeroing a larger one costs seconds per GiB). The thread
+count is never read from the machine's load: float sums, hence samples, depend on it, and a
+seeded run must not change with what else the machine is doing.
 `prepare` sets them before a run loads its models and returns what the run records in the `[machine]` table of its `run.toml`.
 """
 
@@ -84,17 +87,16 @@ def _kv_bytes_per_token(model_path: str, dtype: str) -> int:
         return KV_BYTES_PER_TOKEN
 
 
-def free_cores() -> int:
-    """Cores not busy with other processes now (this process's cores less the 1-minute load
-    average, which counts this process as one), at least 1. An OpenMP kernel split over a
-    core that another process holds waits for it at every barrier: on 2 cores under a load
-    average of 12, PRM scoring ran 4.3-6.8x faster on 1 thread than on 2."""
-    n = cores()
-    try:
-        busy = max(0.0, os.getloadavg()[0] - 1)
-    except OSError:
-        busy = 0.0
-    return max(1, min(n, n - int(busy + 0.5)))
+def cpu_threads() -> int:
+    """`SAL_CPU_THREADS` when set (a positive integer), else one thread per core."""
+    value = os.environ.get("SAL_CPU_THREADS", "").strip()
+    if not value:
+        return cores()
+    if not value.isdigit() or int(value) < 1:
+        from sal_cli.errors import SalError
+
+        raise SalError(f"`SAL_CPU_THREADS` must be a positive integer, got `{value}`", hint="unset it to use every core")
+    return int(value)
 
 
 def cpu_environment(kv_gib: int | None = None, threads: int | None = None) -> dict[str, str]:
@@ -127,11 +129,10 @@ def prepare(config: RunConfig, backend: str) -> dict[str, object]:
     if not gpu:
         import torch
 
-        threads = int(os.environ.get("SAL_CPU_THREADS") or free_cores())
+        threads = cpu_threads()
         torch.set_num_threads(threads)  # before vLLM loads: it forbids changing it afterwards
         settings["cpu_cores"] = cores()
         settings["cpu_threads"] = threads
-        settings["load_average"] = round(os.getloadavg()[0], 2)
         if backend == "vllm":
             os.environ.update(cpu_environment(kv_cache_gib(config, resolve_model(config.generator.model), dtype), threads))
             settings["vllm_cpu_threads_bind"] = os.environ["VLLM_CPU_OMP_THREADS_BIND"]
