@@ -1,7 +1,13 @@
-"""How fast `sal evaluate` grades: 500 MATH-500 problems x 64 realistic completions, cold cache.
+"""How right and how fast `sal evaluate` grades, against plain math-verify.
 
-    python bench/grading.py [--problems 500] [--n 64] [--workers 2] [--baseline 10]
+    python bench/grading.py [--problems 500] [--n 64] [--workers 2] [--baseline 10] [--corpus-only]
 
+Agreement: on the differential corpus (`tests/grading/corpus/*.jsonl`: gold, prediction,
+expected verdict), per source, sal's grade (`grade_problem(normalize_gold(gold), [prediction])`)
+and plain math-verify's (default `parse` + `verify`, each side wrapped as `$\\boxed{...}$`
+when it is a bare answer, the raw text otherwise) side by side, with the time each took.
+
+Speed: 500 MATH-500 problems x 64 realistic completions, cold cache.
 Completions are multi-step solutions (LaTeX, intermediate numbers, sometimes an early
 `\\boxed{}`) ending in answers of varied forms: the reference as written, `\\dfrac`, a
 decimal, `x = ...`, thousands separators, spacing variants, wrong values, and no answer at
@@ -24,8 +30,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sal_cli.data.datasets import BENCHMARK_DIR  # noqa: E402
-from sal_cli.grading.extract import normalize_gold  # noqa: E402
-from sal_cli.grading.grader import grade_all  # noqa: E402
+from sal_cli.grading.extract import is_bare, normalize_gold  # noqa: E402
+from sal_cli.grading.grader import grade_all, grade_problem  # noqa: E402
+
+CORPUS = Path(__file__).resolve().parent.parent / "tests" / "grading" / "corpus"
 
 STEPS = [
     "First, we rewrite the equation as $x^2 + {a}x - {b} = 0$, so by the quadratic formula "
@@ -114,6 +122,39 @@ def naive_grade(jobs) -> None:
             verify(parsed_gold, parse(text))
 
 
+def plain_math_verify(gold, prediction: str) -> bool:
+    """The baseline: math-verify's defaults, a bare answer wrapped as `$\\boxed{...}$`."""
+    from math_verify import parse, verify
+
+    def read(text):
+        text = str(text)
+        return parse(f"$\\boxed{{{text}}}$" if is_bare(text) else text)
+
+    return bool(verify(read(gold), read(prediction)))
+
+
+def sal_grade(gold, prediction: str) -> bool:
+    return grade_problem(normalize_gold(gold), [prediction]).correct[0]
+
+
+def agreement() -> None:
+    """Per source: cases, and how many verdicts sal and plain math-verify get right."""
+    cases = [json.loads(line) for path in sorted(CORPUS.glob("*.jsonl")) for line in path.read_text().splitlines()]
+    rows, seconds = {}, {"sal": 0.0, "plain": 0.0}
+    for case in cases:
+        row = rows.setdefault(case["source"], [0, 0, 0])
+        row[0] += 1
+        for i, (name, grade) in enumerate((("sal", sal_grade), ("plain", plain_math_verify)), start=1):
+            start = time.perf_counter()
+            row[i] += grade(case["gold"], case["prediction"]) == case["expected"]
+            seconds[name] += time.perf_counter() - start
+    rows["all"] = [sum(r[i] for r in rows.values()) for i in range(3)]
+    print(f"{'source':<14}{'cases':>6}  {'sal':>14}  {'plain math-verify':>18}")
+    for source, (count, sal, plain) in rows.items():
+        print(f"{source:<14}{count:>6}  {sal:>5} ({100 * sal / count:5.1f}%)  {plain:>9} ({100 * plain / count:5.1f}%)")
+    print(f"grading time: sal {seconds['sal']:.1f} s, plain math-verify {seconds['plain']:.1f} s (one process, cold)")
+
+
 def _cpu_seconds() -> float:
     """User + system CPU time of this process and its finished children (the workers):
     on a shared machine, wall time measures the neighbours too."""
@@ -127,7 +168,12 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=64)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--baseline", type=int, default=10, help="problems for the naive baseline (0 = skip)")
+    parser.add_argument("--corpus-only", action="store_true", help="only the agreement on the corpus")
     args = parser.parse_args()
+
+    agreement()
+    if args.corpus_only:
+        return
 
     jobs = make_jobs(args.problems, args.n)
     chars = sum(len(c) for _, cs in jobs for c in cs)
