@@ -97,7 +97,9 @@ def completion(answer: str | None, rng: random.Random) -> str:
     return "\n\n".join(f"## Step {i + 1}: {s}" for i, s in enumerate(steps)) + "\n\n" + rng.choice(ENDINGS).format(answer=answer)
 
 
-def make_jobs(problems: int, n: int, seed: int = 0) -> list[tuple[str, list[str]]]:
+def make_jobs(problems: int, n: int, seed: int = 0) -> list[tuple[str, list[str], list[bool]]]:
+    """(gold, completions, cut_off) per problem; a completion without an answer ran out of
+    tokens, and is marked so, as a run's `finish_reasons` mark it for `sal evaluate`."""
     rng = random.Random(seed)
     rows = [json.loads(line) for line in (BENCHMARK_DIR / "math500.jsonl").read_text().splitlines()][:problems]
     jobs = []
@@ -108,7 +110,7 @@ def make_jobs(problems: int, n: int, seed: int = 0) -> list[tuple[str, list[str]
             None if r < 0.08 else rng.choice(right) if r < 0.08 + 0.92 * p_right else rng.choice(wrong)
             for r in (rng.random() for _ in range(n))
         ]
-        jobs.append((gold, [completion(a, rng) for a in answers]))
+        jobs.append((gold, [completion(a, rng) for a in answers], [a is None for a in answers]))
     return jobs
 
 
@@ -116,7 +118,7 @@ def naive_grade(jobs) -> None:
     """What a first evaluator does: math-verify on every completion, no cache, no shortcuts."""
     from math_verify import parse, verify
 
-    for gold, completions in jobs:
+    for gold, completions, _ in jobs:
         parsed_gold = parse(f"${gold}$")
         for text in completions:
             verify(parsed_gold, parse(text))
@@ -176,7 +178,7 @@ def main() -> None:
         return
 
     jobs = make_jobs(args.problems, args.n)
-    chars = sum(len(c) for _, cs in jobs for c in cs)
+    chars = sum(len(c) for _, cs, _ in jobs for c in cs)
     print(f"{len(jobs)} problems x {args.n} completions ({chars / 1e6:.1f} MB of text), {args.workers} workers")
     start, cpu = time.perf_counter(), _cpu_seconds()
     graded = grade_all(jobs, workers=args.workers)

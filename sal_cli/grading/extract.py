@@ -10,7 +10,8 @@ A completion's answer is, in order of trust:
 2. the whole text when it is a bare answer (`x^2+2x+1`, `185\`, `\text{odd}`: short, one
    line, no math delimiters and no prose) or one formula (`$1 - \frac{1}{\mathrm{e}}$`, which
    math-verify 0.9 reads as `1`);
-3. what math-verify's own extraction finds (`LatexExtractionConfig` + `ExprExtractionConfig`:
+3. what math-verify's own extraction finds (a text ending in "The final answer is $X$." is
+   read without it, as math-verify would read it: X) (`LatexExtractionConfig` + `ExprExtractionConfig`:
    "final answer is ...", "answer: ...", else the last LaTeX or number of the text, so
    `Final Answer: The largest $n$ is 34.` gives `34` and `... is 2/3. <|im_start|>user`
    gives `2/3`), as the text math-verify read;
@@ -41,6 +42,8 @@ _WORD = re.compile(r"[A-Za-z]{2,}")
 _BARE_CHARS = 80
 _PHRASE_WORD = re.compile(r"(?i)\b(?:final answer|the answer)\s*(?:is\b\s*:?|:)\s*\**([A-Za-z]+)\**\s*(?:\.|$)")
 _FINAL_ANSWER = re.compile(r"(?i)final answer")
+_FINAL_FORMULA = re.compile(r"(?i)final answer is:?\s*\$([^$]+)\$[.\s]*(?:I hope it is correct\.?\s*)?$")
+_I_HOPE = re.compile(r"(?i)I hope")
 _ONE_FORMULA = re.compile(r"\$\$([^$]+)\$\$|\$([^$]+)\$|\\\[((?:(?!\\[\]\[]).)+)\\\]|\\\(((?:(?!\\[()]).)+)\\\)", re.DOTALL)
 _INT_LIKE = re.compile(r"[+-]?\d+(?:\.0*)?")
 _DECORATION = " \t\n$.:"
@@ -60,6 +63,9 @@ def extract_answer(text: str, cut_off: bool = False) -> str | None:
     formula = _ONE_FORMULA.fullmatch(text.strip())
     if formula or is_bare(text):
         return _clean(next((g for g in formula.groups() if g), "")) if formula else _clean(text)
+    ending = _FINAL_FORMULA.search(text)  # math-verify reads this too; the shortcut skips its 5-10 ms
+    if ending and not _I_HOPE.search(text, 0, ending.start()):
+        return _clean(ending.group(1))
     return _math_verify_answer(text) or boxed or _phrase_word(text)
 
 
