@@ -33,9 +33,9 @@ from sal_cli.grading.library import math_verify, timeout
 
 _BOX = re.compile(r"\\(?:boxed|fbox)(?![A-Za-z])")
 # what may stand between boxes that together give one answer: `\boxed{1}, \boxed{2}`, `\boxed{-2} \quad
-# \text{and} \quad \boxed{1}`; math-verify reads only the first of such boxes outside one `$...$`
+# \text{and} \quad \boxed{1}`; math-verify joins every box of a text, an early guess with the answer
 _BOX_GAP = re.compile(r"(?:\s|\$|[,;&]|\\[,;!]|\\q?quad|\\[\[\]()]|\\text\{\s*(?:and|or)?\s*\}|\b(?:and|or)\b)*")
-# a bare answer: no `$`/`\(`/`\[`/box and no two words in a row (prose), on one short line
+# a bare answer: one short line, no `$`/`\(`/`\[`/box, no words but LaTeX commands (or one word alone)
 _MATH_DELIMITER = re.compile(r"(?<!\\)\$|\\[(\[]|\\(?:boxed|fbox)(?![A-Za-z])")
 _LATEX_COMMAND = re.compile(r"\\[A-Za-z]+(?:\{[^{}]*\})?")  # `\text{ cm}`, `\frac`: not prose
 _WORD = re.compile(r"[A-Za-z]{2,}")
@@ -55,10 +55,10 @@ def extract_answer(text: str, cut_off: bool = False) -> str | None:
     A completion `cut_off` by the token budget counts only with a complete box: the last
     number or "answer is" of a text that stops mid-thought is not its answer.
     """
-    boxed = _last_boxes(text)
+    boxed, box_end = _last_boxes(text)
     if cut_off:
         return boxed
-    if boxed and not _FINAL_ANSWER.search(text, _last_box_end(text)):
+    if boxed and not _FINAL_ANSWER.search(text, box_end):
         return boxed
     formula = _ONE_FORMULA.fullmatch(text.strip())
     if formula or is_bare(text):
@@ -107,9 +107,9 @@ def normalize_gold(value: Any) -> str:
     return text
 
 
-def _last_boxes(text: str) -> str | None:
+def _last_boxes(text: str) -> tuple[str | None, int]:
     """Content of the last complete `\\boxed`/`\\fbox` (earlier ones if the last is cut off),
-    joined with the boxes right before it that only separators keep apart."""
+    joined with the boxes right before it that only separators keep apart; and where it ends."""
     boxes = []  # (start, end, content) of complete, non-empty boxes, last first
     for match in reversed(list(_BOX.finditer(text))):
         found = _box_content(text, match.end())
@@ -119,13 +119,7 @@ def _last_boxes(text: str) -> str | None:
         if boxes and not _BOX_GAP.fullmatch(text, end, boxes[-1][0]):
             break
         boxes.append((match.start(), end, content.strip(_DECORATION)))
-    return ", ".join(content for *_, content in reversed(boxes)) or None
-
-
-def _last_box_end(text: str) -> int:
-    starts = [match.end() for match in _BOX.finditer(text)]
-    found = _box_content(text, starts[-1]) if starts else None
-    return found[1] if found else 0
+    return ", ".join(content for *_, content in reversed(boxes)) or None, boxes[0][1] if boxes else 0
 
 
 def _clean(answer: str) -> str | None:
