@@ -3,7 +3,8 @@
     python bench/grading.py [--problems 500] [--n 64] [--workers 2] [--baseline 10] [--corpus-only]
 
 Agreement: on the differential corpus (`tests/grading/corpus/*.jsonl`: gold, prediction,
-expected verdict), per source, sal's grade (`grade_problem(normalize_gold(gold), [prediction])`)
+expected verdict), per source, sal's grade (`grade_problem(normalize_gold(gold), [prediction],
+[cut_off])`, `cut_off` as a run's finish reasons give it)
 and plain math-verify's (default `parse` + `verify`, each side wrapped as `$\\boxed{...}$`
 when it is a bare answer, the raw text otherwise) side by side, with the time each took.
 
@@ -135,8 +136,8 @@ def plain_math_verify(gold, prediction: str) -> bool:
     return bool(verify(read(gold), read(prediction)))
 
 
-def sal_grade(gold, prediction: str) -> bool:
-    return grade_problem(normalize_gold(gold), [prediction]).correct[0]
+def sal_grade(gold, prediction: str, cut_off: bool = False) -> bool:
+    return grade_problem(normalize_gold(gold), [prediction], [cut_off]).correct[0]
 
 
 def agreement() -> None:
@@ -146,7 +147,8 @@ def agreement() -> None:
     for case in cases:
         row = rows.setdefault(case["source"], [0, 0, 0])
         row[0] += 1
-        for i, (name, grade) in enumerate((("sal", sal_grade), ("plain", plain_math_verify)), start=1):
+        graders = (("sal", lambda g, p: sal_grade(g, p, case.get("cut_off", False))), ("plain", plain_math_verify))
+        for i, (name, grade) in enumerate(graders, start=1):
             start = time.perf_counter()
             row[i] += grade(case["gold"], case["prediction"]) == case["expected"]
             seconds[name] += time.perf_counter() - start

@@ -38,7 +38,7 @@ from sal_cli.grading.numeric import numeric_value
 
 MAX_CHARS = 300  # longer "answers" are rambling text, not math: compared as text only
 _SPACING = re.compile(r"\\left|\\right|(?<!\\)\\[!,;: ]|\\?\$|(?<!,)(?:\s+(?![A-Za-z])|(?<![A-Za-z])\s+)")
-_WRAPPER = re.compile(r"\\(?:text|textbf|mathrm|mbox|mathbf)\{([^{}]*)\}")
+_WRAPPER = re.compile(r"\\(?:text|textbf|mathrm|mbox|mathbf|mathcal)\{([^{}]*)\}")
 _INT = re.compile(r"[+-]?\d+")
 _DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _FRACTION = re.compile(r"([+-]?)(?:\\frac\{(\d+)\}\{(\d+)\}|\\frac(\d)(\d)|(\d+)/(\d+))")

@@ -2,7 +2,8 @@
 
 `tests/grading/corpus/*.jsonl` holds (source, gold, prediction, expected) cases from
 math-verify's and NeMo-Skills' published grader tests and from real completions of the
-bundled SmolLM2 (see the corpus README). A case sal cannot match yet carries `known_miss`
+bundled SmolLM2 (see the corpus README); `cut_off` marks a completion that ran out of
+tokens, as a run's `finish_reasons` tell `sal evaluate`. A case sal cannot match yet carries `known_miss`
 (the reason): the test asserts it still misses, so the count cannot drift silently either
 way. `bench/grading.py` prints the same agreement next to plain math-verify's.
 """
@@ -23,7 +24,7 @@ CASES = [json.loads(line) for path in sorted(CORPUS.glob("*.jsonl")) for line in
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{c['source']}-{i}" for i, c in enumerate(CASES)])
 def test_sal_agrees_with_the_expected_verdict(case):
-    graded = grade_problem(normalize_gold(case["gold"]), [case["prediction"]]).correct[0]
+    graded = grade_problem(normalize_gold(case["gold"]), [case["prediction"]], [case.get("cut_off", False)]).correct[0]
     if case.get("known_miss"):
         assert graded != case["expected"], f"fixed, drop `known_miss`: {case['known_miss']}"
     else:
