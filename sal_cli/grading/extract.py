@@ -46,6 +46,7 @@ _FINAL_ANSWER = re.compile(r"(?i)final answer")
 _FINAL_FORMULA = re.compile(r"(?i)final answer is:?\s*\$([^$]+)\$[.\s]*(?:I hope it is correct\.?\s*)?$")
 _I_HOPE = re.compile(r"(?i)I hope")
 _ONE_FORMULA = re.compile(r"\$\$([^$]+)\$\$|\$([^$]+)\$|\\\[((?:(?!\\[\]\[]).)+)\\\]|\\\(((?:(?!\\[()]).)+)\\\)", re.DOTALL)
+_PARAGRAPH = re.compile(r"\n\s*\n")
 _INT_LIKE = re.compile(r"[+-]?\d+(?:\.0*)?")
 _DECORATION = " \t\n$.:"
 
@@ -160,8 +161,19 @@ def _box_content(text: str, start: int) -> tuple[str, int] | None:
 
 @lru_cache(maxsize=1 << 14)
 def _math_verify_answer(text: str) -> str | None:
-    """The text of the answer math-verify's default extraction reads in `text`, or None."""
-    found = math_verify().parse(text, parsing_timeout=timeout())
+    """The text of the answer math-verify's extraction reads in `text`, or None.
+
+    Its anchored rules ("final answer is", "answer:") read the whole text; its fallback (the
+    last LaTeX or number anywhere) reads only the last paragraph, where a conclusion stands:
+    on the whole of a rambling completion it returns any number the text mentions (a real
+    SmolLM2 completion that never answers gives the `15` of "the 15-liter pineapple drink").
+    """
+    mv = math_verify()
+    anchored = (mv.LatexExtractionConfig(try_extract_without_anchor=False),
+                mv.ExprExtractionConfig(try_extract_without_anchor=False))
+    found = mv.parse(text, anchored, parsing_timeout=timeout())
+    if not found:
+        found = mv.parse(_PARAGRAPH.split(text.strip())[-1], parsing_timeout=timeout())
     return _clean(found[-1]) if found and isinstance(found[-1], str) else None
 
 

@@ -66,6 +66,16 @@ def test_extracts_the_final_answer(text, answer):
     assert extract_answer(text) == answer
 
 
+# a real SmolLM2 completion (GSM8K, reference 15) that never answers
+RAMBLING = (
+    "That's a classic lateral thinking problem. To solve it, you need to consider the quarter-liquid portion of "
+    "your original 10-liter water and add it to the 15-liter pineapple drink.\n\nThe key to this problem lies in "
+    "understanding that you can't add a fraction of a liter of water to a fraction of a liter without losing whole "
+    "liters.\n\nBy breaking down the problem into smaller, more manageable parts, you've gained a strong "
+    "understanding of math and problem-solving."
+)
+
+
 def test_math_verify_alone_falls_short_where_sal_reads_more():
     """Each hand-written rule of extract.py, against what math-verify's parse returns."""
     from math_verify import parse
@@ -74,6 +84,7 @@ def test_math_verify_alone_falls_short_where_sal_reads_more():
     assert parse("$1 - \\frac{1}{\\mathrm{e}}$")[0] == 1  # one formula: 0.9 reads `1 - \\frac{1}{`
     assert parse("The answer is Evelyn.") == []  # a word answer
     assert parse("A guess \\boxed{5}, but no. So the answer is \\boxed{7}.")[-1] == "5,7"  # joins every box
+    assert parse(RAMBLING)[-1] == "15" and extract_answer(RAMBLING) is None  # any number, anywhere
 
 
 @pytest.mark.parametrize("text", NO_ANSWER)
