@@ -12,7 +12,8 @@ where a test shows the library alone falls short, in order of trust:
    line, no math delimiters and no prose; math-verify reads its last number) or one formula
    (`$1 - \frac{1}{\mathrm{e}}$`, which math-verify 0.9 reads as `1`);
 3. what math-verify's extraction (`LatexExtractionConfig` + `ExprExtractionConfig`) reads:
-   "final answer is ...", "answer: ...", else the last LaTeX or number of the text, so
+   "final answer is ...", "answer: ...", else the last LaTeX or number of the last
+   paragraph (see `_math_verify_answer`), so
    `Final Answer: The largest $n$ is 34.` gives `34` and `... is 2/3. <|im_start|>user`
    gives `2/3`, as the text it read (a text ending in "The final answer is $X$." gives X
    without the scan, as math-verify would read it);
