@@ -28,7 +28,6 @@ never win a vote or match an empty reference.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import Any
 
 from sal_cli.grading.library import math_verify, timeout
@@ -160,7 +159,6 @@ def _box_content(text: str, start: int) -> tuple[str, int] | None:
     return None
 
 
-@lru_cache(maxsize=1 << 14)
 def _math_verify_answer(text: str) -> str | None:
     """The text of the answer math-verify's extraction reads in `text`, or None.
 

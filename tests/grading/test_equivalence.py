@@ -201,7 +201,7 @@ def test_canonical_drops_only_what_never_changes_meaning():
 
 
 def test_math_verify_alone_rejects_what_sal_reads():
-    """sal's own readings (a decimal comma, a stray backslash) against plain math-verify."""
+    """sal's own readings (a decimal comma, a stray backslash, `\\mathcal{}`) against plain math-verify."""
     from math_verify import parse, verify
 
     def plain(gold, pred):
@@ -210,6 +210,7 @@ def test_math_verify_alone_rejects_what_sal_reads():
     assert not plain("1.22", "1,22") and equivalent("1.22", "1,22")
     assert not plain("1000.99", "1000,99") and equivalent("1000.99", "1000,99")
     assert not plain("185", "185\\") and equivalent("185", "185\\")
+    assert not plain("B", "\\mathcal{B}") and equivalent("B", "\\mathcal{B}")
 
 
 def test_huge_powers_do_not_hang():
