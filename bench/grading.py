@@ -8,12 +8,13 @@ expected verdict), per source, sal's grade (`grade_problem(normalize_gold(gold),
 math-verify's (default `parse` + `verify`, each side wrapped as `$\\boxed{...}$` when it is
 a bare answer, the raw text otherwise) side by side, with the time each took.
 
-Speed: 500 MATH-500 problems x 64 realistic completions, cold cache. Completions are multi-step solutions (LaTeX, intermediate numbers, sometimes an early
-`\\boxed{}`) ending in answers of varied forms: the reference as written, `\\dfrac`, a
-decimal, `x = ...`, thousands separators, spacing variants, wrong values, and no answer at
-all (cut off, and marked so). Prints the grading time in a fresh process (every cache cold) and the CPU time it
-took, and, on `--baseline` problems, a naive grader (math-verify's
-`parse` + `verify` on every completion, serial, uncached) and the speed-up over it.
+Speed: 500 MATH-500 problems x 64 realistic completions, cold cache. Completions are
+multi-step solutions (LaTeX, intermediate numbers, sometimes an early `\\boxed{}`) ending in
+answers of varied forms: the reference as written, `\\dfrac`, a decimal, `x = ...`,
+thousands separators, spacing variants, wrong values, and no answer at all (cut off, and
+marked so). Prints the grading time in a fresh process (every cache cold) and the CPU time
+it took, and, on `--baseline` problems, a naive grader (math-verify's `parse` + `verify` on
+every completion, serial, uncached) and the speed-up over it.
 """
 
 from __future__ import annotations
