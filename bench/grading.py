@@ -1,13 +1,20 @@
-"""How fast `sal evaluate` grades: 500 MATH-500 problems x 64 realistic completions, cold cache.
+"""How right and how fast `sal evaluate` grades, against plain math-verify.
 
-    python bench/grading.py [--problems 500] [--n 64] [--workers 2] [--baseline 10]
+    python bench/grading.py [--problems 500] [--n 64] [--workers 2] [--baseline 10] [--corpus-only]
 
-Completions are multi-step solutions (LaTeX, intermediate numbers, sometimes an early
-`\\boxed{}`) ending in answers of varied forms: the reference as written, `\\dfrac`, a
-decimal, `x = ...`, thousands separators, spacing variants, wrong values, and no answer at
-all (cut off). Prints the grading time in a fresh process (every cache cold) and the CPU time it
-took, and, on `--baseline` problems, a naive grader (math-verify's
-`parse` + `verify` on every completion, serial, uncached) and the speed-up over it.
+Agreement: on the differential corpus (`tests/grading/corpus/*.jsonl`: gold, prediction,
+expected verdict), per source, sal's grade (`grade_problem(normalize_gold(gold),
+[prediction], [cut_off])`, `cut_off` as a run's finish reasons give it) and plain
+math-verify's (default `parse` + `verify`, each side wrapped as `$\\boxed{...}$` when it is
+a bare answer, the raw text otherwise) side by side, with the time each took.
+
+Speed: 500 MATH-500 problems x 64 realistic completions, cold cache. Completions are
+multi-step solutions (LaTeX, intermediate numbers, sometimes an early `\\boxed{}`) ending in
+answers of varied forms: the reference as written, `\\dfrac`, a decimal, `x = ...`,
+thousands separators, spacing variants, wrong values, and no answer at all (cut off, and
+marked so). Prints the grading time in a fresh process (every cache cold) and the CPU time
+it took, and, on `--baseline` problems, a naive grader (math-verify's `parse` + `verify` on
+every completion, serial, uncached) and the speed-up over it.
 """
 
 from __future__ import annotations
@@ -24,8 +31,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sal_cli.data.datasets import BENCHMARK_DIR  # noqa: E402
-from sal_cli.grading.extract import normalize_gold  # noqa: E402
-from sal_cli.grading.grader import grade_all  # noqa: E402
+from sal_cli.grading.extract import is_bare, normalize_gold  # noqa: E402
+from sal_cli.grading.grader import grade_all, grade_problem  # noqa: E402
+
+CORPUS = Path(__file__).resolve().parent.parent / "tests" / "grading" / "corpus"
 
 STEPS = [
     "First, we rewrite the equation as $x^2 + {a}x - {b} = 0$, so by the quadratic formula "
@@ -89,7 +98,9 @@ def completion(answer: str | None, rng: random.Random) -> str:
     return "\n\n".join(f"## Step {i + 1}: {s}" for i, s in enumerate(steps)) + "\n\n" + rng.choice(ENDINGS).format(answer=answer)
 
 
-def make_jobs(problems: int, n: int, seed: int = 0) -> list[tuple[str, list[str]]]:
+def make_jobs(problems: int, n: int, seed: int = 0) -> list[tuple[str, list[str], list[bool]]]:
+    """(gold, completions, cut_off) per problem; a completion without an answer ran out of
+    tokens, and is marked so, as a run's `finish_reasons` mark it for `sal evaluate`."""
     rng = random.Random(seed)
     rows = [json.loads(line) for line in (BENCHMARK_DIR / "math500.jsonl").read_text().splitlines()][:problems]
     jobs = []
@@ -100,7 +111,7 @@ def make_jobs(problems: int, n: int, seed: int = 0) -> list[tuple[str, list[str]
             None if r < 0.08 else rng.choice(right) if r < 0.08 + 0.92 * p_right else rng.choice(wrong)
             for r in (rng.random() for _ in range(n))
         ]
-        jobs.append((gold, [completion(a, rng) for a in answers]))
+        jobs.append((gold, [completion(a, rng) for a in answers], [a is None for a in answers]))
     return jobs
 
 
@@ -108,10 +119,44 @@ def naive_grade(jobs) -> None:
     """What a first evaluator does: math-verify on every completion, no cache, no shortcuts."""
     from math_verify import parse, verify
 
-    for gold, completions in jobs:
+    for gold, completions, _ in jobs:
         parsed_gold = parse(f"${gold}$")
         for text in completions:
             verify(parsed_gold, parse(text))
+
+
+def plain_math_verify(gold, prediction: str) -> bool:
+    """The baseline: math-verify's defaults, a bare answer wrapped as `$\\boxed{...}$`."""
+    from math_verify import parse, verify
+
+    def read(text):
+        text = str(text)
+        return parse(f"$\\boxed{{{text}}}$" if is_bare(text) else text)
+
+    return bool(verify(read(gold), read(prediction)))
+
+
+def sal_grade(gold, prediction: str, cut_off: bool = False) -> bool:
+    return grade_problem(normalize_gold(gold), [prediction], [cut_off]).correct[0]
+
+
+def agreement() -> None:
+    """Per source: cases, and how many verdicts sal and plain math-verify get right."""
+    cases = [json.loads(line) for path in sorted(CORPUS.glob("*.jsonl")) for line in path.read_text().splitlines()]
+    rows, seconds = {}, {"sal": 0.0, "plain": 0.0}
+    for case in cases:
+        row = rows.setdefault(case["source"], [0, 0, 0])
+        row[0] += 1
+        graders = (("sal", lambda g, p: sal_grade(g, p, case.get("cut_off", False))), ("plain", plain_math_verify))
+        for i, (name, grade) in enumerate(graders, start=1):
+            start = time.perf_counter()
+            row[i] += grade(case["gold"], case["prediction"]) == case["expected"]
+            seconds[name] += time.perf_counter() - start
+    rows["all"] = [sum(r[i] for r in rows.values()) for i in range(3)]
+    print(f"{'source':<14}{'cases':>6}  {'sal':>14}  {'plain math-verify':>18}")
+    for source, (count, sal, plain) in rows.items():
+        print(f"{source:<14}{count:>6}  {sal:>5} ({100 * sal / count:5.1f}%)  {plain:>9} ({100 * plain / count:5.1f}%)")
+    print(f"grading time: sal {seconds['sal']:.1f} s, plain math-verify {seconds['plain']:.1f} s (one process, cold)")
 
 
 def _cpu_seconds() -> float:
@@ -127,10 +172,15 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=64)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--baseline", type=int, default=10, help="problems for the naive baseline (0 = skip)")
+    parser.add_argument("--corpus-only", action="store_true", help="only the agreement on the corpus")
     args = parser.parse_args()
 
+    agreement()
+    if args.corpus_only:
+        return
+
     jobs = make_jobs(args.problems, args.n)
-    chars = sum(len(c) for _, cs in jobs for c in cs)
+    chars = sum(len(c) for _, cs, _ in jobs for c in cs)
     print(f"{len(jobs)} problems x {args.n} completions ({chars / 1e6:.1f} MB of text), {args.workers} workers")
     start, cpu = time.perf_counter(), _cpu_seconds()
     graded = grade_all(jobs, workers=args.workers)

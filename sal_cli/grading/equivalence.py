@@ -16,35 +16,34 @@ decision is cached by (gold, pred) pair:
 
 A match is always exact or math-verify's; the shortcuts only rule matches out.
 
-Timeouts: math-verify bounds `parse` and `verify` with `signal.alarm`, which only works
-in a process's main thread. We keep its 5 s timeouts there and turn them off in other
-threads (a caller such as a search engine's worker thread). Answers longer than
-`MAX_CHARS` are rambling, not math, and are compared as text only. `sal evaluate` grades
-in worker processes, whose main threads keep the timeouts.
+Two readings math-verify does not have are added, each only able to accept a match:
+a number with a decimal comma (`1,22`, `0,111`, `1000,99`: a comma not followed by exactly
+three digits) equals the same number with a dot, and a stray trailing backslash (`185\\`)
+is dropped. Timeouts: see `library.py`. Answers longer than `MAX_CHARS` are rambling, not
+math, and are compared as text only.
 """
 
 from __future__ import annotations
 
 import cmath
-import logging
 import math
 import re
-import threading
 import zlib
 from fractions import Fraction
 from functools import lru_cache
 from typing import Any, Sequence
 
+from sal_cli.grading.library import math_verify, timeout
 from sal_cli.grading.numeric import numeric_value
 
-TIMEOUT_SECONDS = 5
 MAX_CHARS = 300  # longer "answers" are rambling text, not math: compared as text only
 _SPACING = re.compile(r"\\left|\\right|(?<!\\)\\[!,;: ]|\\?\$|(?<!,)(?:\s+(?![A-Za-z])|(?<![A-Za-z])\s+)")
-_WRAPPER = re.compile(r"\\(?:text|textbf|mathrm|mbox|mathbf)\{([^{}]*)\}")
+_WRAPPER = re.compile(r"\\(?:text|textbf|mathrm|mbox|mathbf|mathcal)\{([^{}]*)\}")
 _INT = re.compile(r"[+-]?\d+")
 _DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _FRACTION = re.compile(r"([+-]?)(?:\\frac\{(\d+)\}\{(\d+)\}|\\frac(\d)(\d)|(\d+)/(\d+))")
 _THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+_DECIMAL_COMMA = re.compile(r"\d+,(?:\d{1,2}|\d{4,})|0,\d+")  # not `-2,1`: a list of roots in MATH
 _ASSIGNMENT = re.compile(r"[A-Za-z]=([^=<>]+)")
 _DEGREES = re.compile(r"\^\{?\\circ\}?$")
 _SCIENTIFIC = re.compile(r"([+-]?(?:\d+\.?\d*|\.\d+))[eE]([+-]?\d+)")
@@ -55,6 +54,8 @@ def canonical(text: str) -> str:
     commands and spaces, except between two letters (`\\cot x`) and after a comma
     (`58, 500` is a list, `58,500` a number)."""
     text = _SPACING.sub("", text).replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").rstrip(".")
+    if text.endswith("\\") and (len(text) - len(text.rstrip("\\"))) % 2:
+        text = text[:-1]  # `185\`: a stray backslash, not a `\\` line break
     whole = _WRAPPER.fullmatch(text)
     return whole.group(1) if whole else text
 
@@ -95,6 +96,8 @@ def _equivalent(gold: str, pred: str) -> bool:
         return True
     if len(a) > MAX_CHARS or len(b) > MAX_CHARS:
         return False
+    if _decimal_comma(a) == b or _decimal_comma(b) == a:
+        return True
     exact_a, exact_b = _plain_number(a), _plain_number(b)
     if exact_a is not None and exact_b is not None:
         if exact_a[0] == exact_b[0]:
@@ -115,6 +118,11 @@ def _far_apart(a: complex, b: complex) -> bool:
     if cmath.isinf(a) or cmath.isinf(b):
         return cmath.isinf(a) != cmath.isinf(b)
     return abs(a - b) > 1e-6 * max(1.0, abs(a), abs(b))
+
+
+def _decimal_comma(text: str) -> str | None:
+    """`1,22` as `1.22`: a comma that cannot be a thousands separator is a decimal one."""
+    return text.replace(",", ".") if _DECIMAL_COMMA.fullmatch(text) else None
 
 
 @lru_cache(maxsize=1 << 16)
@@ -197,28 +205,14 @@ def _coordinate(name: str) -> float:
 def _parse(text: str) -> list[Any]:
     if _SCIENTIFIC.fullmatch(text):
         text = _SCIENTIFIC.sub(r"\1\\times10^{\2}", text)
-    return _math_verify().parse("\\boxed{" + text + "}", parsing_timeout=_timeout())
+    return math_verify().parse("\\boxed{" + text + "}", parsing_timeout=timeout())
 
 
 def _verify(gold: str, pred: str) -> bool:
     parsed_gold, parsed_pred = _parse(gold), _parse(pred)
     if not parsed_gold or not parsed_pred:
         return False
-    return bool(_math_verify().verify(parsed_gold, parsed_pred, timeout_seconds=_timeout()))
-
-
-def _timeout() -> int | None:
-    """math-verify's alarm-based timeout where it works (the main thread), else none."""
-    return TIMEOUT_SECONDS if threading.current_thread() is threading.main_thread() else None
-
-
-@lru_cache(maxsize=1)
-def _math_verify():
-    """Imported on first use: math-verify pulls in sympy (half a second)."""
-    import math_verify
-
-    logging.getLogger("math_verify").setLevel(logging.ERROR)  # per-answer timeout warnings
-    return math_verify
+    return bool(math_verify().verify(parsed_gold, parsed_pred, timeout_seconds=timeout()))
 
 
 @lru_cache(maxsize=1)

@@ -23,7 +23,7 @@ from sal_cli.grading.equivalence import equivalent, group_answers
 from sal_cli.grading.extract import extract_answer
 from sal_cli.grading.runs import Run
 
-GRADER_VERSION = "2"  # bump when extraction or equivalence changes what a grade is
+GRADER_VERSION = "3"  # bump when extraction or equivalence changes what a grade is
 GRADES = "grades.jsonl"
 KEY = ".grades.key"
 SERIAL_BELOW = 16  # fewer problems than this are graded in-process: a pool costs more

@@ -36,7 +36,7 @@ DVTS = [
     search_record(1, "\\frac{1}{2}", [B("0.5"), B("\\frac12"), B(3), B(3)], [0.6, 0.1, 0.5, 0.3], [0, 0, 1, 1], 2,
                   "Geometry"),
     # no completion has an answer
-    search_record(2, "7", ["hmm", "so", "well", "then"], [0.5] * 4, [0, 0, 1, 1], 1, "Algebra"),
+    search_record(2, "7", ["no idea", "I give up", "not sure", "let me think"], [0.5] * 4, [0, 0, 1, 1], 1, "Algebra"),
     # all right: AIME-style zero-padded reference
     search_record(3, "025", [B(25), B(25), B("25"), "so it is 25."], [0.4, 0.4, 0.4, 0.4], [0, 0, 1, 1], 3,
                   "Algebra", tokens=[5, 5, 5, 5], total=60),

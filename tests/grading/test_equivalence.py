@@ -144,6 +144,24 @@ PAIRS = [
     ("0.0000672", "6.72e-5", True),
     (".0000672", r"6.72\times 10^{-5}", True),
     ("1200", "1.2e4", False),
+    # decimal commas and a stray backslash (sal's readings; see the test below)
+    ("1,22", "1.22", True),
+    ("0,111", "0.111", True),
+    ("1000.99", "1000,99", True),
+    ("1,22", "1.23", False),
+    ("-2,1", "-2.1", False),  # MATH's list of two roots
+    ("185", "185\\", True),
+    ("185\\", "185\\", True),
+    # relations and matrices written differently
+    ("x >= 5", "x \\geq 5", True),
+    ("x \\neq 3", "x != 3", True),
+    ("x \\leq 5", "5 \\geq x", True),
+    ("x > 5", "x < 5", False),
+    ("\\begin{pmatrix}0&0\\\\0&1\\end{pmatrix}", "\\begin{bmatrix} 0 & 0 \\\\ 0 & 1 \\end{bmatrix}", True),
+    ("\\begin{pmatrix}1 & 2 \\\\3 & 4\\end{pmatrix}", "\\left[\\begin{array}{cc}1 & 2 \\\\3 & 4\\end{array}\\right]", True),
+    # several answers
+    ("1, 2", "1,2", True),
+    ("1, 2, 3", "\\{1,2,3\\}", True),
     # complex numbers
     ("6 - 5i", "6-5i", True),
     ("1+274i", "274i+1", True),
@@ -180,6 +198,19 @@ def test_canonical_drops_only_what_never_changes_meaning():
     assert canonical(r"\cot x") == r"\cot x"  # a command keeps the space before its argument
     assert canonical(r"\$18.90") == "18.90"
     assert canonical(r"\text{Evelyn}") == "Evelyn"
+
+
+def test_math_verify_alone_rejects_what_sal_reads():
+    """sal's own readings (a decimal comma, a stray backslash, `\\mathcal{}`) against plain math-verify."""
+    from math_verify import parse, verify
+
+    def plain(gold, pred):
+        return verify(parse("\\boxed{" + gold + "}"), parse("\\boxed{" + pred + "}"))
+
+    assert not plain("1.22", "1,22") and equivalent("1.22", "1,22")
+    assert not plain("1000.99", "1000,99") and equivalent("1000.99", "1000,99")
+    assert not plain("185", "185\\") and equivalent("185", "185\\")
+    assert not plain("B", "\\mathcal{B}") and equivalent("B", "\\mathcal{B}")
 
 
 def test_huge_powers_do_not_hang():

@@ -41,3 +41,17 @@ def test_saved_grades_are_reused_until_the_results_change(tmp_path, monkeypatch)
     assert grade_run(load_run(str(folder)), workers=1) == first  # unchanged: from grades.jsonl
     results.write_text(json.dumps({"idx": 0, "answer": "2", "completions": [B(3)]}) + "\n")
     assert grade_run(load_run(str(folder)), workers=1)[0].correct == [False]  # changed: graded again
+
+
+def test_grades_of_an_older_grader_are_redone(tmp_path):
+    folder = tmp_path / "run"
+    folder.mkdir()
+    (folder / "results.jsonl").write_text(json.dumps({"idx": 0, "answer": "34", "completions": ["Final Answer: The largest $n$ is 34."]}) + "\n")
+    assert grade_run(load_run(str(folder)), workers=1)[0].correct == [True]
+    key = json.loads((folder / ".grades.key").read_text())
+    key["grader"] = "2+" + key["grader"].split("+", 1)[1]  # as version 2 wrote it: that answer was not found
+    (folder / ".grades.key").write_text(json.dumps(key))
+    stale = json.loads((folder / "grades.jsonl").read_text())
+    stale.update(answers=[None], classes=[-1], class_answers=[], class_correct=[], correct=[False])
+    (folder / "grades.jsonl").write_text(json.dumps(stale) + "\n")
+    assert grade_run(load_run(str(folder)), workers=1)[0].correct == [True]

@@ -36,7 +36,7 @@ A = problem(0, "5", [B(5), B(6), B("5.0"), "I give up"], [0.2, 0.9, 0.3, 0.95], 
 B_ = problem(1, "\\frac{1}{2}", [B("0.5"), B("\\frac12"), B(3), B(3)], [0.6, 0.1, 0.5, 0.3], tokens=[1, 1, 1, 1],
              level="2", subject="Geometry")
 # C: no completion has an answer.
-C = problem(2, "7", ["hmm", "well", "so", "maybe"], [0.5] * 4, tokens=[5, 5, 5, 5], level="1", subject="Algebra")
+C = problem(2, "7", ["no idea", "I give up", "not sure", "let me think"], [0.5] * 4, tokens=[5, 5, 5, 5], level="1", subject="Algebra")
 
 
 def test_pass_at_k_matches_the_closed_form():

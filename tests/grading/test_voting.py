@@ -60,7 +60,7 @@ def test_vote_columns_skip_fallback_answers_of_cut_off_completions():
 
 
 def test_vote_columns_without_any_answer_write_an_empty_box():
-    assert vote_columns(["hmm", "well"], [0.5, 0.4], 2)["pred_maj@2"] == "\\boxed{}"
+    assert vote_columns(["no idea", "I give up"], [0.5, 0.4], 2)["pred_maj@2"] == "\\boxed{}"
 
 
 def test_vote_columns_of_no_completions_are_empty():
