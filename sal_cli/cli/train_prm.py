@@ -195,7 +195,7 @@ def _evaluate(model, data, splits, threshold, sweep, as_json, protocol, step_sep
 
 def _unescape(text: str) -> str:
     """`\\n` typed in a shell means a newline here, read as a TOML string would be."""
-    from sal_cli.profiles import tomllib
+    from sal_cli.files import tomllib
 
     try:
         return tomllib.loads('v = "' + text.replace('"', '\\"') + '"')["v"]

@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 from typing import Any, Callable, ContextManager, Iterator
 
-from sal_cli.data.store import write_atomic
+from sal_cli.files import write_atomic
 from sal_cli.grading.metrics import Metrics, Scope
 from sal_cli.grading.runs import Run
 
