@@ -12,12 +12,14 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any
 
+from sal_cli import registry
+
 BACKENDS = ("auto", "vllm", "transformers")
 DTYPES = ("auto", "bfloat16", "float16", "float32")
-APPROACHES = ("best_of_n", "beam_search", "dvts", "collective_backtrack", "independent_backtrack")
+APPROACHES = tuple(registry.STRATEGIES)
 BACKTRACK_AGGS = ("last", "mean", "ema", "mean_step", "mean_last", "mean_only_final")
 AGG_STRATEGIES = ("last", "min", "prod", "mean")
-PRM_PROTOCOLS = ("auto", "math-shepherd", "rlhflow", "skywork", "qwen-prm", "token-classification", "llm-judge")
+PRM_PROTOCOLS = ("auto", *registry.PRM_PROTOCOLS)
 PRM_BACKENDS = ("transformers", "vllm")
 
 
@@ -116,7 +118,7 @@ class SearchConfig:
 
     Parameters:
         approach: `best_of_n`, `beam_search`, `dvts`, `collective_backtrack` or
-            `independent_backtrack`.
+            `independent_backtrack` (`registry.STRATEGIES`).
         beam_width: candidates each beam proposes per round; must divide `sampling.n`.
         num_iterations: most rounds of beam search / DVTS; the last one generates to the end.
         lookahead: greedy steps added to each candidate before it is scored (0 = none).

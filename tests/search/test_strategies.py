@@ -10,7 +10,7 @@ from sal_cli.config import GeneratorConfig, RunConfig, SamplingConfig, SearchCon
 from sal_cli.data.datasets import Problem
 from sal_cli.search import make_strategy
 from sal_cli.search.beam_search import BeamSearch, _State
-from sal_cli.search.engine import Engine
+from sal_cli.search.engine import Engine, EngineSettings
 from sal_cli.search.temperatures import split_n
 from sal_cli.search.tree import ANSWER, EOS, LENGTH, Node
 
@@ -26,7 +26,7 @@ def config(n=4, temperature=0.8, max_tokens=1000, batch_size=8, agg="last", **se
 
 def run(cfg, script, scores, problems=("P",), default_score=0.5):
     gen, prm = ScriptedGenerator(script), ScriptedPRM(scores, default_score)
-    engine = Engine(make_strategy(cfg), gen, prm, cfg)
+    engine = Engine(make_strategy(cfg), gen, prm, EngineSettings.from_config(cfg))
     outputs = list(engine.solve([Problem(i, text, None, {}) for i, text in enumerate(problems)]))
     return outputs, gen, prm
 
