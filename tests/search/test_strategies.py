@@ -245,3 +245,12 @@ def test_score_trailing_empty_step_sends_and_counts_the_seeds_empty_last_step():
     assert prm.calls[0] == [("P", ["a", ""])]  # `"a\n\n".split("\n\n")`, as the seed's RLHFlow scoring
     assert prm.calls[1] == [("P", ["a", "b"])]
     assert out.nodes[0].scores == [0.9, 0.7]
+
+
+@pytest.mark.parametrize("approach", ["best_of_n", "beam_search", "dvts", "collective_backtrack", "independent_backtrack"])
+def test_every_registered_strategy_builds_from_the_settings(approach):
+    from sal_cli.registry import STRATEGIES
+
+    strategy = make_strategy(config(n=4, approach=approach, beam_width=2))
+    assert type(strategy).__name__ == STRATEGIES[approach].split(":")[1]
+    assert all(callable(getattr(strategy, m)) for m in ("start", "select", "update", "final"))
