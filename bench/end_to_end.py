@@ -32,11 +32,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sal_cli.cli._run import run_search  # noqa: E402
+from sal_cli.runs import run_search  # noqa: E402
 from sal_cli.generators import cpu  # noqa: E402
 from sal_cli.generators.models import cache_dir, resolve_model  # noqa: E402
 from sal_cli.profiles import resolve  # noqa: E402
-from sal_cli.search import make_strategy  # noqa: E402
 
 WORKLOADS = {
     "best_of_n": (10, ["search.approach=best_of_n"]),
@@ -73,8 +72,8 @@ def config_for(workload: str, args) -> object:
 
 def run(config, folder: Path, engines: dict) -> dict:
     started = time.monotonic()
-    outcome = run_search("search", config, folder, make_strategy(config), scored=True, overwrite=True, quiet=True,
-                         engines=engines)
+    config.output.dir = str(folder)
+    outcome = run_search(config, overwrite=True, quiet=True, engines=engines)
     wall = time.monotonic() - started
     parts = outcome.load_seconds + outcome.generator_seconds + outcome.prm_seconds
     return {"wall": wall, "load": outcome.load_seconds, "generator": outcome.generator_seconds,

@@ -23,7 +23,7 @@ from sal_cli.data.datasets import load_problems  # noqa: E402
 from sal_cli.generators import load_generator  # noqa: E402
 from sal_cli.profiles import resolve  # noqa: E402
 from sal_cli.search.best_of_n import BestOfN  # noqa: E402
-from sal_cli.search.engine import Engine, derive_seed  # noqa: E402
+from sal_cli.search.engine import Engine, EngineSettings, derive_seed  # noqa: E402
 
 
 def raw_vllm(generator, config: RunConfig, problems) -> int:
@@ -41,7 +41,7 @@ def raw_vllm(generator, config: RunConfig, problems) -> int:
 
 def engine(generator, config: RunConfig, problems) -> int:
     s = config.sampling
-    run = Engine(BestOfN([(s.temperature, s.n)]), generator, None, config)
+    run = Engine(BestOfN([(s.temperature, s.n)]), generator, None, EngineSettings.from_config(config))
     return sum(out.stats["total_tokens"] for _, out in run.solve(problems))
 
 

@@ -30,7 +30,7 @@ from sal_cli.generators import load_generator  # noqa: E402
 from sal_cli.prms import load_prm  # noqa: E402
 from sal_cli.profiles import resolve  # noqa: E402
 from sal_cli.search import make_strategy  # noqa: E402
-from sal_cli.search.engine import Engine, RoundStats  # noqa: E402
+from sal_cli.search.engine import Engine, EngineSettings, RoundStats  # noqa: E402
 
 
 class Clock:
@@ -50,7 +50,7 @@ class Clock:
 def search(config, generator, prm, problems, batch_size: int) -> tuple[float, Clock, int]:
     config.generator.batch_size = batch_size
     clock = Clock()
-    engine = Engine(make_strategy(config), generator, prm, config, on_round=clock)
+    engine = Engine(make_strategy(config), generator, prm, EngineSettings.from_config(config), on_round=clock)
     started = time.monotonic()
     tokens = sum(out.stats["total_tokens"] for _, out in engine.solve(problems))
     return time.monotonic() - started, clock, tokens

@@ -12,12 +12,14 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any
 
+from sal_cli import registry
+
 BACKENDS = ("auto", "vllm", "transformers")
 DTYPES = ("auto", "bfloat16", "float16", "float32")
-APPROACHES = ("best_of_n", "beam_search", "dvts", "collective_backtrack", "independent_backtrack")
+APPROACHES = tuple(registry.STRATEGIES)
 BACKTRACK_AGGS = ("last", "mean", "ema", "mean_step", "mean_last", "mean_only_final")
 AGG_STRATEGIES = ("last", "min", "prod", "mean")
-PRM_PROTOCOLS = ("auto", "math-shepherd", "rlhflow", "skywork", "qwen-prm", "token-classification", "llm-judge")
+PRM_PROTOCOLS = ("auto", *registry.PRM_PROTOCOLS)
 PRM_BACKENDS = ("transformers", "vllm")
 
 
@@ -29,7 +31,7 @@ class ConfigValueError(ValueError):
         self.key = key
 
 
-def _check(ok: bool, key: str, message: str) -> None:
+def check(ok: bool, key: str, message: str) -> None:
     if not ok:
         raise ConfigValueError(key, message)
 
@@ -75,14 +77,14 @@ class GeneratorConfig:
     chat_date: str = "26 Jul 2024"
 
     def __post_init__(self) -> None:
-        _check(bool(self.model.strip()), "model", "must not be empty")
-        _check(bool(self.chat_date.strip()), "chat_date", "must not be empty, e.g. `26 Jul 2024`")
-        _check(self.backend in BACKENDS, "backend", f"must be one of {', '.join(BACKENDS)}")
-        _check(self.dtype in DTYPES, "dtype", f"must be one of {', '.join(DTYPES)}")
-        _check(self.max_model_len >= 0, "max_model_len", "must be >= 0 (0 = the model's own)")
-        _check(0 < self.gpu_memory_utilization <= 1, "gpu_memory_utilization", "must be in (0, 1]")
-        _check(self.batch_size >= 1, "batch_size", "must be >= 1")
-        _check(self.max_num_seqs >= 0, "max_num_seqs", "must be >= 0 (0 = the backend's default)")
+        check(bool(self.model.strip()), "model", "must not be empty")
+        check(bool(self.chat_date.strip()), "chat_date", "must not be empty, e.g. `26 Jul 2024`")
+        check(self.backend in BACKENDS, "backend", f"must be one of {', '.join(BACKENDS)}")
+        check(self.dtype in DTYPES, "dtype", f"must be one of {', '.join(DTYPES)}")
+        check(self.max_model_len >= 0, "max_model_len", "must be >= 0 (0 = the model's own)")
+        check(0 < self.gpu_memory_utilization <= 1, "gpu_memory_utilization", "must be in (0, 1]")
+        check(self.batch_size >= 1, "batch_size", "must be >= 1")
+        check(self.max_num_seqs >= 0, "max_num_seqs", "must be >= 0 (0 = the backend's default)")
 
 
 @dataclass
@@ -104,11 +106,11 @@ class SamplingConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        _check(self.n >= 1, "n", "must be >= 1")
-        _check(self.temperature >= 0, "temperature", "must be >= 0 (0 = greedy)")
-        _check(0 < self.top_p <= 1, "top_p", "must be in (0, 1]")
-        _check(self.max_tokens >= 1, "max_tokens", "must be >= 1")
-        _check(self.seed >= 0, "seed", "must be >= 0")
+        check(self.n >= 1, "n", "must be >= 1")
+        check(self.temperature >= 0, "temperature", "must be >= 0 (0 = greedy)")
+        check(0 < self.top_p <= 1, "top_p", "must be in (0, 1]")
+        check(self.max_tokens >= 1, "max_tokens", "must be >= 1")
+        check(self.seed >= 0, "seed", "must be >= 0")
 
 
 @dataclass
@@ -117,7 +119,7 @@ class SearchConfig:
 
     Parameters:
         approach: `best_of_n`, `beam_search`, `dvts`, `collective_backtrack` or
-            `independent_backtrack`.
+            `independent_backtrack` (`registry.STRATEGIES`).
         beam_width: candidates each beam proposes per round; must divide `sampling.n`.
         num_iterations: most rounds of beam search / DVTS; the last one generates to the end.
         lookahead: greedy steps added to each candidate before it is scored (0 = none).
@@ -201,26 +203,26 @@ class SearchConfig:
     max_branches: int = 6
 
     def __post_init__(self) -> None:
-        _check(self.approach in APPROACHES, "approach", f"must be one of {', '.join(APPROACHES)}")
-        _check(self.answer_marker != "", "answer_marker", "must not be empty")
-        _check(self.k_tokens >= 1, "k_tokens", "must be >= 1")
-        _check(0 <= self.tau <= 1, "tau", "must be in [0, 1]")
-        _check(self.backtrack_agg in BACKTRACK_AGGS, "backtrack_agg", f"must be one of {', '.join(BACKTRACK_AGGS)}")
+        check(self.approach in APPROACHES, "approach", f"must be one of {', '.join(APPROACHES)}")
+        check(self.answer_marker != "", "answer_marker", "must not be empty")
+        check(self.k_tokens >= 1, "k_tokens", "must be >= 1")
+        check(0 <= self.tau <= 1, "tau", "must be in [0, 1]")
+        check(self.backtrack_agg in BACKTRACK_AGGS, "backtrack_agg", f"must be one of {', '.join(BACKTRACK_AGGS)}")
         for key in ("max_steps", "passing_minimum", "max_total_branches", "keeping_branches", "expansion_factor",
                     "max_branches"):
-            _check(getattr(self, key) >= 1, key, "must be >= 1")
-        _check(self.max_backtracks >= 0, "max_backtracks", "must be >= 0")
-        _check(all(self.stop_strings), "stop_strings", "must not hold an empty string")
-        _check(self.max_finished_branches >= 0, "max_finished_branches", "must be >= 0 (0 = `sampling.n`)")
-        _check(self.temp_step >= 0, "temp_step", "must be >= 0")
-        _check(self.tau_step >= 0, "tau_step", "must be >= 0")
-        _check(self.beam_width >= 1, "beam_width", "must be >= 1")
-        _check(self.num_iterations >= 1, "num_iterations", "must be >= 1")
-        _check(self.lookahead >= 0, "lookahead", "must be >= 0")
-        _check(self.step_delimiter != "", "step_delimiter", "must not be empty")
-        _check(all(t >= 0 for t in self.temperatures), "temperatures", "must all be >= 0")
-        _check(all(r > 0 for r in self.temperature_ratios), "temperature_ratios", "must all be > 0")
-        _check(
+            check(getattr(self, key) >= 1, key, "must be >= 1")
+        check(self.max_backtracks >= 0, "max_backtracks", "must be >= 0")
+        check(all(self.stop_strings), "stop_strings", "must not hold an empty string")
+        check(self.max_finished_branches >= 0, "max_finished_branches", "must be >= 0 (0 = `sampling.n`)")
+        check(self.temp_step >= 0, "temp_step", "must be >= 0")
+        check(self.tau_step >= 0, "tau_step", "must be >= 0")
+        check(self.beam_width >= 1, "beam_width", "must be >= 1")
+        check(self.num_iterations >= 1, "num_iterations", "must be >= 1")
+        check(self.lookahead >= 0, "lookahead", "must be >= 0")
+        check(self.step_delimiter != "", "step_delimiter", "must not be empty")
+        check(all(t >= 0 for t in self.temperatures), "temperatures", "must all be >= 0")
+        check(all(r > 0 for r in self.temperature_ratios), "temperature_ratios", "must all be > 0")
+        check(
             not self.temperature_ratios or len(self.temperature_ratios) == len(self.temperatures),
             "temperature_ratios",
             f"must have one ratio per temperature ({len(self.temperatures)})",
@@ -269,14 +271,14 @@ class VerifierConfig:
     reuse_cache_gib: float = 2.0
 
     def __post_init__(self) -> None:
-        _check(bool(self.prm.strip()), "prm", "must not be empty")
-        _check(self.protocol in PRM_PROTOCOLS, "protocol", f"must be one of {', '.join(PRM_PROTOCOLS)}")
-        _check(self.backend in PRM_BACKENDS, "backend", f"must be one of {', '.join(PRM_BACKENDS)}")
-        _check(self.dtype in DTYPES, "dtype", f"must be one of {', '.join(DTYPES)}")
-        _check(self.batch_size >= 1, "batch_size", "must be >= 1")
-        _check(self.max_length >= 0, "max_length", "must be >= 0 (0 = the model's own)")
-        _check(self.agg_strategy in AGG_STRATEGIES, "agg_strategy", f"must be one of {', '.join(AGG_STRATEGIES)}")
-        _check(self.reuse_cache_gib >= 0, "reuse_cache_gib", "must be >= 0 (0 = off)")
+        check(bool(self.prm.strip()), "prm", "must not be empty")
+        check(self.protocol in PRM_PROTOCOLS, "protocol", f"must be one of {', '.join(PRM_PROTOCOLS)}")
+        check(self.backend in PRM_BACKENDS, "backend", f"must be one of {', '.join(PRM_BACKENDS)}")
+        check(self.dtype in DTYPES, "dtype", f"must be one of {', '.join(DTYPES)}")
+        check(self.batch_size >= 1, "batch_size", "must be >= 1")
+        check(self.max_length >= 0, "max_length", "must be >= 0 (0 = the model's own)")
+        check(self.agg_strategy in AGG_STRATEGIES, "agg_strategy", f"must be one of {', '.join(AGG_STRATEGIES)}")
+        check(self.reuse_cache_gib >= 0, "reuse_cache_gib", "must be >= 0 (0 = off)")
 
 
 @dataclass
@@ -305,10 +307,10 @@ class DataConfig:
     shard: str = ""
 
     def __post_init__(self) -> None:
-        _check(bool(self.dataset.strip()), "dataset", "must not be empty")
-        _check(self.start >= 0, "start", "must be >= 0")
-        _check(self.end == -1 or self.end > self.start, "end", f"must be > start ({self.start}) or -1")
-        _check(self.num_samples == -1 or self.num_samples >= 1, "num_samples", "must be >= 1 or -1")
+        check(bool(self.dataset.strip()), "dataset", "must not be empty")
+        check(self.start >= 0, "start", "must be >= 0")
+        check(self.end == -1 or self.end > self.start, "end", f"must be > start ({self.start}) or -1")
+        check(self.num_samples == -1 or self.num_samples >= 1, "num_samples", "must be >= 1 or -1")
         _parse_shard(self.shard)
 
     @property

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import sys
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,11 +16,7 @@ from typing import Any
 
 from sal_cli.config import RUN_SCHEMA, ConfigValueError, Schema
 from sal_cli.errors import SalError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from sal_cli.files import tomllib
 
 DEFAULT_PROFILE = RUN_SCHEMA.default_profile
 TOP_LEVEL_KEYS = ("description", "extends", "kind")

@@ -63,17 +63,18 @@ def read_source(path: str | Path, problem_column: str = "problem") -> Source:
 
 
 class Rescorer:
-    """Scores the completions of `config.generator.batch_size` records per PRM call, or
-    (without a PRM) re-aggregates the stored step scores."""
+    """Scores the completions of `batch_size` records per PRM call (the PRM batches its own
+    forwards by `verifier.batch_size`), or (without a PRM) re-aggregates the stored step scores."""
 
-    def __init__(self, prm: PRM | None, config: RunConfig, n: int):
+    def __init__(self, prm: PRM | None, config: RunConfig, n: int, batch_size: int):
         self.prm = prm
         self.config = config
         self.n = n
+        self.batch_size = batch_size
 
     def solve(self, problems: Iterable[Problem]) -> Iterator[tuple[Problem, dict[str, Any], int]]:
         todo = list(problems)
-        size = self.config.generator.batch_size
+        size = self.batch_size
         for lo in range(0, len(todo), size):
             chunk = todo[lo : lo + size]
             tokens_before = self.prm.tokens if self.prm else 0

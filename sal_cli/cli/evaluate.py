@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -53,42 +51,13 @@ def evaluate(
     `comparison.png`/`.csv`/`.json` and `comparison-tokens.png` (accuracy against tokens
     generated per problem). Never changes `results.jsonl`.
     """
+    from sal_cli import runs as core
     from sal_cli.grading import report
-    from sal_cli.grading.grader import grade_run
-    from sal_cli.grading.metrics import evaluate as compute_metrics
-    from sal_cli.grading.runs import load_run
 
     _check(seeds=seeds, n=n, group_size=group_size, workers=workers, fmt=fmt)
-    out = Path(output).expanduser() if output else None
-    single = len(runs) == 1
-    loaded = [load_run(path, answer_column=answer_column, n=n, group_size=group_size, out_dir=out if single else None)
-              for path in runs]  # every input checked before any is graded
-    for run in loaded:
-        _check_writable(run.out_dir)
-    results = []
-    for run in loaded:
-        graded = grade_run(run, workers=workers or os.cpu_count() or 1, regrade=regrade,
-                           bar=report.progress_bar(f"grading {run.label}", quiet))
-        results.append((run, compute_metrics(run, graded, seeds)))
-    names = report.labels(results)
-    for (run, metrics), label in zip(results, names):
-        report.write_run(run, metrics)
-        if not no_plot:
-            title = label if label == run.source.name else f"{label} ({run.source.name})"
-            _plot([(label, metrics)], run.out_dir / "accuracy.png", title)
-    if not single:
-        folder = out or _common_parent([run.out_dir for run, _ in results])
-        report.write_comparison(results, names, folder)
-        if not no_plot:
-            curves = list(zip(names, (metrics for _, metrics in results)))
-            _plot(curves, folder / f"{report.COMPARISON}.png")
-            if all(metrics.tokens for _, metrics in results):
-                _plot(curves, folder / f"{report.COMPARISON}-tokens.png", x="tokens")
-    if quiet:
-        for (run, metrics), label in zip(results, names):
-            typer.echo(report.summary_line(run, metrics, label), err=True)
-    else:
-        report.print_tables(results, names)
+    results, names = core.run_evaluate(runs, seeds=seeds, n=n, answer_column=answer_column, group_size=group_size,
+                                       output=output, workers=workers, regrade=regrade, plot=not no_plot, quiet=quiet)
+    report.show(results, names, quiet)
     if fmt == "json":
         typer.echo(json.dumps(report.results_json(results, names), indent=2))
 
@@ -99,29 +68,3 @@ def _check(*, seeds: int, n: int | None, group_size: int | None, workers: int | 
             raise SalError(f"`{flag}` must be >= 1, got {value}")
     if fmt not in ("table", "json"):
         raise SalError(f"`--format` must be `table` or `json`, got `{fmt}`")
-
-
-def _check_writable(folder: Path) -> None:
-    hint = "evaluate that run alone with `--output DIR`"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise SalError(f"cannot create `{folder}` for the outputs: {exc.strerror}", hint=hint) from None
-    if not os.access(folder, os.W_OK):
-        raise SalError(f"cannot write the outputs to `{folder}`", hint=hint)
-
-
-def _common_parent(folders: list[Path]) -> Path:
-    """The deepest folder holding all of `folders`; the current one if that is the root."""
-    common = Path(os.path.commonpath([f.resolve() for f in folders]))
-    return Path.cwd() if common == Path(common.anchor) else common
-
-
-def _plot(curves, path: Path, title: str = "", x: str = "n") -> None:
-    try:
-        from sal_cli.grading.plot import plot_accuracy
-
-        plot_accuracy(curves, path, title, x)
-    except ImportError:
-        raise SalError("drawing `accuracy.png` needs matplotlib (metrics are written)",
-                       hint="`pip install matplotlib`, or pass `--no-plot`", exit_code=1) from None

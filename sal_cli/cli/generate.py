@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from sal_cli.cli import _options as o
-from sal_cli.cli._run import output_folder, push, run_search
+from sal_cli.cli._run import push
 from sal_cli.errors import SalError
 
 EPILOG = """Examples:
@@ -47,21 +47,14 @@ def generate(
     `completion_tokens`, `finish_reasons`), `run.toml` and `summary.json` to the run folder,
     and prints the folder on stdout. Re-running the same command resumes.
     """
-    from sal_cli import profiles
-    from sal_cli.search.best_of_n import BestOfN
+    from sal_cli import profiles, runs
 
-    if greedy and ((n or 1) != 1 or (temperature or 0) != 0):
-        raise SalError("`--greedy` means n=1 and temperature 0", hint="drop `--greedy`, or `-n`/`--temperature`")
-    flags = o.run_flags(
-        dataset=dataset, start=start, end=end, num_samples=num_samples, shard=shard,
-        n=1 if greedy else n, backend=backend, model=model, output_dir=output_dir, max_tokens=max_tokens, seed=seed,
-    )
-    flags["sampling.temperature"] = (0.0 if greedy else temperature, "--greedy" if greedy else "--temperature")
-    resolved = profiles.resolve(profile, set_ or (), flags)
-    config = resolved.config
-    s = config.sampling
-    folder = output_folder(config, f"generate-n{s.n}-t{s.temperature:g}")
-    outcome = run_search("generate", config, folder, BestOfN([(s.temperature, s.n)]), scored=False,
-                         overwrite=overwrite, quiet=quiet, verbose=verbose)
+    flags = o.settings_flags(generate, locals())
+    if greedy:
+        if (n or 1) != 1 or (temperature or 0) != 0:
+            raise SalError("`--greedy` means n=1 and temperature 0", hint="drop `--greedy`, or `-n`/`--temperature`")
+        flags["sampling.n"], flags["sampling.temperature"] = (1, "--n"), (0.0, "--greedy")
+    config = profiles.resolve(profile, set_ or (), flags).config
+    outcome = runs.run_generate(config, overwrite=overwrite, quiet=quiet, verbose=verbose)
     push(outcome.folder, push_to_hub, overwrite)
     typer.echo(str(outcome.folder))

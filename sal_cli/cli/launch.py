@@ -112,12 +112,7 @@ def launch(
     from sal_cli.scale import plan, ray_exec, slurm
 
     kind = _executor(executor_arg, executor)
-    flags = {
-        **o.run_flags(dataset=dataset, start=start, end=end, num_samples=num_samples, shard=None, n=n, backend=backend,
-                      model=model, output_dir=None, temperature=temperature, max_tokens=max_tokens, seed=seed),
-        **o.search_flags(approach=approach, prm=prm, sets=set_, beam_width=beam_width, agg_strategy=agg_strategy,
-                         num_iterations=num_iterations),
-    }
+    flags = o.settings_flags(launch, locals())
     _only_for(kind, "slurm", partition=partition, time=time_limit, sbatch_arg=sbatch_args, job_name=job_name, wait=wait)
     _only_for(kind, "ray", ray_address=ray_address, actors=actors, retries=retries)
     if kind == "slurm":
@@ -174,15 +169,14 @@ def _resubmission(base: str, given: list[str]):
 
 def _settings(profile, sets, flags, command: str, shards: int | None, output_dir: str | None):
     """The resolved settings of a new launch, checked once here rather than in every worker."""
-    from sal_cli import profiles
-    from sal_cli.search import make_strategy
+    from sal_cli import profiles, runs
 
     if shards is None or not output_dir:
         raise SalError("a new launch needs `--shards N` and `--output-dir BASE`",
                        hint="e.g. `--shards 8 -o runs/exp`, or `--resubmit BASE` to finish an earlier launch")
     config = profiles.resolve(profile, sets or (), flags).config
     if command == "search":
-        make_strategy(config)  # cross-field checks (beam_width divides n)
+        runs.strategy_for(command, config)  # cross-field checks (beam_width divides n)
     return config
 
 
@@ -210,7 +204,8 @@ def _on_slurm(target, options, *, dry_run: bool, wait: bool, quiet: bool) -> Non
 def _on_ray(target, options, *, dry_run: bool, quiet: bool) -> None:
     import shlex
 
-    from sal_cli.cli.evaluate import evaluate
+    from sal_cli import runs
+    from sal_cli.grading import report
     from sal_cli.progress import note
     from sal_cli.scale import plan, ray_exec
 
@@ -225,7 +220,7 @@ def _on_ray(target, options, *, dry_run: bool, quiet: bool) -> None:
         ray_exec.run_shards(target, indices, options, quiet)
     summary = plan.merge(target, "ray")
     note(f"merged {target.shards} shards: {summary['problems_done']} problems -> `{target.merged}`")
-    evaluate([str(target.merged)], quiet=quiet)
+    report.show(*runs.run_evaluate([str(target.merged)], quiet=quiet), quiet)
     typer.echo(str(target.merged))
 
 

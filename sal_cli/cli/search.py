@@ -1,11 +1,11 @@
-"""`sal search`: PRM-guided search (best_of_n, beam_search, dvts) with one engine."""
+"""`sal search`: PRM-guided search (every strategy of `registry.STRATEGIES`) with one engine."""
 
 from __future__ import annotations
 
 import typer
 
 from sal_cli.cli import _options as o
-from sal_cli.cli._run import output_folder, push, run_search
+from sal_cli.cli._run import push
 
 EPILOG = """Examples:
 
@@ -51,20 +51,10 @@ def search(
     counts), `run.toml` and `summary.json` to the run folder, and prints the folder on
     stdout. Re-running the same command resumes.
     """
-    from sal_cli import profiles
-    from sal_cli.search import make_strategy
+    from sal_cli import profiles, runs
 
-    flags = o.run_flags(
-        dataset=dataset, start=start, end=end, num_samples=num_samples, shard=shard, n=n, backend=backend,
-        model=model, output_dir=output_dir, temperature=temperature, max_tokens=max_tokens, seed=seed,
-    )
-    flags.update(o.search_flags(approach=approach, prm=prm, sets=set_, beam_width=beam_width, agg_strategy=agg_strategy,
-                                num_iterations=num_iterations))
+    flags = o.settings_flags(search, locals())
     config = profiles.resolve(profile, set_ or (), flags).config
-    strategy = make_strategy(config)
-    s = config.sampling
-    method = f"{config.search.approach}-n{s.n}-t{s.temperature:g}-seed{s.seed}"
-    folder = output_folder(config, config.verifier.prm.removeprefix("embedded:"), method)
-    outcome = run_search("search", config, folder, strategy, scored=True, overwrite=overwrite, quiet=quiet, verbose=verbose)
+    outcome = runs.run_search(config, overwrite=overwrite, quiet=quiet, verbose=verbose)
     push(outcome.folder, push_to_hub, overwrite)
     typer.echo(str(outcome.folder))

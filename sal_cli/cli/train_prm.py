@@ -23,13 +23,6 @@ EPILOG = """Examples:
 """
 EVAL = "Evaluation (ProcessBench)"
 
-ProfileOpt = Annotated[
-    Optional[str], typer.Option("--profile", "-p", help="Training profile name or TOML path, e.g. `train-qwen2.5-math-1.5b`.")
-]
-SetOpt = Annotated[
-    Optional[list[str]],
-    typer.Option("--set", help="Override one setting, e.g. `--set train.learning_rate=2e-5` (repeatable)."),
-]
 NumSamplesOpt = Annotated[Optional[int], typer.Option("--num-samples", help="Train on the first k rows only.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No live display; a plain line per logged step (for log files).")]
 BaseModelOpt = Annotated[Optional[str], typer.Option("--base-model", "-m", help="Hub id or local folder of the model to fine-tune.")]
@@ -74,8 +67,8 @@ EvalBatchOpt = Annotated[
 
 
 def train_prm(
-    profile: ProfileOpt = None,
-    set_: SetOpt = None,
+    profile: o.ProfileOpt = None,
+    set_: o.SetOpt = None,
     base_model: BaseModelOpt = None,
     dataset: TrainDataOpt = None,
     num_samples: NumSamplesOpt = None,
@@ -129,7 +122,7 @@ def _refuse(flags: dict[str, object], why: str, hint: str) -> None:
 
 def _train(profile, sets, base_model, dataset, num_samples, max_steps, output_dir, push_to_hub, overwrite, quiet) -> None:
     from sal_cli import profiles
-    from sal_cli.cli._run import quiet_libraries
+    from sal_cli.runs import quiet_libraries
     from sal_cli.progress import note
     from sal_cli.training.config import TRAIN_PRM_SCHEMA
     from sal_cli.training.folder import training_folder
@@ -156,7 +149,7 @@ def _train(profile, sets, base_model, dataset, num_samples, max_steps, output_di
 def _evaluate(model, data, splits, threshold, sweep, as_json, protocol, step_separator, batch_size, quiet) -> None:
     import json
 
-    from sal_cli.cli._run import quiet_libraries
+    from sal_cli.runs import quiet_libraries
     from sal_cli.config import ConfigValueError, VerifierConfig
     from sal_cli.training import processbench as pb
 
@@ -195,7 +188,7 @@ def _evaluate(model, data, splits, threshold, sweep, as_json, protocol, step_sep
 
 def _unescape(text: str) -> str:
     """`\\n` typed in a shell means a newline here, read as a TOML string would be."""
-    from sal_cli.profiles import tomllib
+    from sal_cli.files import tomllib
 
     try:
         return tomllib.loads('v = "' + text.replace('"', '\\"') + '"')["v"]

@@ -107,7 +107,7 @@ def _load_rows(cfg: DataConfig) -> tuple[list[dict[str, Any]], str, str]:
             raise SalError(f"dataset file `{name}` has an unsupported type", hint=_dataset_hint())
         return read_local(path), *columns
     if name.count("/") == 1 and not name.startswith((".", "/")):
-        return _read_hub(name, cfg.split), *columns
+        return read_hub(name, cfg.split), *columns
     raise SalError(f"unknown dataset `{name}`", hint=_dataset_hint())
 
 
@@ -167,7 +167,7 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def _read_hub(name: str, split: str) -> list[dict[str, Any]]:
+def read_hub(name: str, split: str) -> list[dict[str, Any]]:
     from sal_cli.hub import go_offline_unless_reachable
 
     online = go_offline_unless_reachable()

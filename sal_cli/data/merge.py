@@ -16,7 +16,8 @@ from typing import Any
 
 from sal_cli.config import DataConfig
 from sal_cli.data.datasets import select_indices
-from sal_cli.data.store import MACHINE, RESULTS, RUN_TOML, SUMMARY, read_results, read_summary, toml_dumps, write_atomic
+from sal_cli.data.store import MACHINE, RESULTS, RUN_TOML, SUMMARY, read_results, read_summary
+from sal_cli.files import toml_dumps, tomllib, write_atomic
 from sal_cli.errors import SalError
 
 # Settings shards may differ in without producing different results for the same row.
@@ -63,8 +64,6 @@ class Coverage:
 
 
 def read_shard(folder: Path) -> Shard:
-    from sal_cli.profiles import tomllib
-
     folder = Path(folder)
     results, run_toml = folder / RESULTS, folder / RUN_TOML
     for path in (results, run_toml):

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sal_cli.errors import SalError
+from sal_cli.files import toml_dumps, tomllib, write_atomic
 
 RESULTS = "results.jsonl"
 RUN_TOML = "run.toml"
@@ -39,33 +40,6 @@ def run_dir(root: str, *parts: str) -> Path:
     if not folder.is_relative_to(base):  # pragma: no cover - slug() already prevents it
         raise SalError(f"output folder `{folder}` would escape `{base}`")
     return folder
-
-
-def write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def toml_dumps(sections: dict[str, dict[str, Any]], header: str = "") -> str:
-    """TOML for flat sections of str/int/float/bool and lists of them (JSON strings and
-    arrays of those are valid TOML)."""
-    lines = [header] if header else []
-    for name, table in sections.items():
-        lines.append(f"\n[{name}]")
-        for key, value in table.items():
-            lines.append(f"{key} = {_toml_value(value)}")
-    return "\n".join(lines) + "\n"
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    return json.dumps(str(value), ensure_ascii=False)
 
 
 class RunStore:
@@ -177,8 +151,6 @@ def _parse_record(line: bytes) -> dict[str, Any] | None:
 
 def read_settings(folder: Path) -> dict[str, dict[str, Any]]:
     """A run folder's `run.toml`; `{}` when it is missing or unreadable."""
-    from sal_cli.profiles import tomllib
-
     try:
         return tomllib.loads((Path(folder) / RUN_TOML).read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError):

@@ -81,6 +81,7 @@ class Generator(Protocol):
     """What the engine needs from an LLM backend."""
 
     name: str
+    max_model_len: int  # the context (prompt + completion) in tokens; the engine's hard budget
 
     def format_prompt(self, problem: str, system_prompt: str) -> str:
         """The chat-templated prompt text for one problem, ending where the answer starts."""

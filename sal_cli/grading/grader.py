@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from importlib.metadata import version
 from typing import Callable, ContextManager, Sequence
 
-from sal_cli.data.store import write_atomic
+from sal_cli.files import write_atomic
 from sal_cli.grading.equivalence import equivalent, group_answers
 from sal_cli.grading.extract import extract_answer
 from sal_cli.grading.runs import Run

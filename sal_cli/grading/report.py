@@ -12,10 +12,11 @@ import contextlib
 import csv
 import io
 import json
+import sys
 from pathlib import Path
 from typing import Any, Callable, ContextManager, Iterator
 
-from sal_cli.data.store import write_atomic
+from sal_cli.files import write_atomic
 from sal_cli.grading.metrics import Metrics, Scope
 from sal_cli.grading.runs import Run
 
@@ -143,6 +144,15 @@ def print_tables(results: list[tuple[Run, Metrics]], names: list[str]) -> None:
             if groups and not several:  # several runs: breakdowns are in their metrics.json/csv
                 console.print(f"{label}: accuracy % by {title} at n={metrics.ks[-1]}")
                 console.print(_breakdown(title, groups, metrics, rules))
+
+
+def show(results: list[tuple[Run, Metrics]], names: list[str], quiet: bool) -> None:
+    """The tables on stderr, or with `quiet` one summary line per run."""
+    if quiet:
+        for (run, metrics), label in zip(results, names):
+            print(summary_line(run, metrics, label), file=sys.stderr)
+    else:
+        print_tables(results, names)
 
 
 def summary_line(run: Run, metrics: Metrics, label: str) -> str:

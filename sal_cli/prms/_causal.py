@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from sal_cli.config import VerifierConfig
 from sal_cli.prms._loading import device, load_model, load_tokenizer, max_length
-from sal_cli.prms._scoring import TorchScorer, pad_id, token_states
+from sal_cli.prms._torch_scoring import TorchScorer, pad_id, token_states
 
 
 def load_causal(name: str, cfg: VerifierConfig, source: str, make_layout: Callable[[Any], Any]) -> TorchScorer:

@@ -13,7 +13,7 @@ from typing import Any, Callable
 from sal_cli.config import VerifierConfig
 from sal_cli.errors import SalError
 from sal_cli.prms._loading import device, load_model, max_length, read_tensors, transformers_quiet
-from sal_cli.prms._scoring import TorchScorer, pad_id, token_states
+from sal_cli.prms._torch_scoring import TorchScorer, pad_id, token_states
 
 
 def load_headed(

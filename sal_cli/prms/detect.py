@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sal_cli.config import PRM_PROTOCOLS, VerifierConfig
+from sal_cli import registry
+from sal_cli.config import VerifierConfig
 from sal_cli.errors import SalError
 from sal_cli.prms._loading import read_json
 
@@ -32,7 +33,7 @@ def read_manifest(cfg: VerifierConfig, source: str) -> dict[str, Any] | None:
     if data is None:
         return None
     protocol = data.get("protocol")
-    names = [p for p in PRM_PROTOCOLS if p != "auto"]
+    names = list(registry.PRM_PROTOCOLS)
     if protocol not in names:
         raise SalError(
             f"`{MANIFEST}` of PRM `{cfg.prm}` has protocol {protocol!r}",

@@ -20,7 +20,7 @@ from typing import Sequence
 from sal_cli.config import VerifierConfig
 from sal_cli.prms._causal import load_causal
 from sal_cli.prms._layout import PLACEHOLDER
-from sal_cli.prms._scoring import TorchScorer
+from sal_cli.prms._torch_scoring import TorchScorer
 from sal_cli.prms.rlhflow import TurnsLayout
 
 NAME = "llm-judge"

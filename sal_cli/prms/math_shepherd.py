@@ -18,7 +18,7 @@ from sal_cli.config import VerifierConfig
 from sal_cli.errors import SalError
 from sal_cli.prms._causal import load_causal
 from sal_cli.prms._layout import Encoded, encode_marked, token_span
-from sal_cli.prms._scoring import TorchScorer
+from sal_cli.prms._torch_scoring import TorchScorer
 
 NAME = "math-shepherd"
 TAG = " ки"

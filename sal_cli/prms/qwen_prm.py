@@ -20,7 +20,8 @@ from sal_cli.config import VerifierConfig
 from sal_cli.prms._headed import load_headed
 from sal_cli.prms._layout import PLACEHOLDER, Encoded, clean, encode_marked, render_chat, require_chat_template
 from sal_cli.prms._loading import load_tokenizer, max_length, read_json, single_token
-from sal_cli.prms._scoring import StepScorer, positive_class
+from sal_cli.prms._scoring import StepScorer
+from sal_cli.prms._torch_scoring import positive_class
 
 NAME = "qwen-prm"
 SYSTEM_PROMPT = "Please reason step by step, and put your final answer within \\boxed{}."

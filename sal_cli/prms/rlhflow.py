@@ -21,7 +21,7 @@ from sal_cli.config import VerifierConfig
 from sal_cli.errors import SalError
 from sal_cli.prms._causal import load_causal
 from sal_cli.prms._layout import PLACEHOLDER, Encoded, clean, encode_marked, render_chat, require_chat_template, token_span
-from sal_cli.prms._scoring import TorchScorer
+from sal_cli.prms._torch_scoring import TorchScorer
 
 NAME = "rlhflow"
 

@@ -16,7 +16,7 @@ from sal_cli.config import VerifierConfig
 from sal_cli.prms._headed import load_headed
 from sal_cli.prms._layout import SeparatedLayout
 from sal_cli.prms._loading import load_tokenizer, single_token
-from sal_cli.prms._scoring import TorchScorer
+from sal_cli.prms._torch_scoring import TorchScorer
 
 NAME = "skywork"
 HEAD = "v_head.summary."

@@ -16,7 +16,8 @@ from sal_cli.config import VerifierConfig
 from sal_cli.errors import SalError
 from sal_cli.prms._layout import SeparatedLayout
 from sal_cli.prms._loading import load_model, load_tokenizer, max_length, read_json
-from sal_cli.prms._scoring import StepScorer, TorchScorer, classifier_head, pad_id, token_states
+from sal_cli.prms._scoring import StepScorer
+from sal_cli.prms._torch_scoring import TorchScorer, classifier_head, pad_id, token_states
 from sal_cli.prms.detect import MANIFEST, num_labels, read_manifest
 
 NAME = "token-classification"

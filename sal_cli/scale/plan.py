@@ -18,7 +18,8 @@ from typing import Any, Mapping
 
 from sal_cli.config import RunConfig, to_dict
 from sal_cli.data.merge import check, read_shard, shards_to_fill, write_merged
-from sal_cli.data.store import RESULTS, SUMMARY, toml_dumps, write_atomic
+from sal_cli.data.store import RESULTS, SUMMARY
+from sal_cli.files import toml_dumps, tomllib, write_atomic
 from sal_cli.errors import RunFailure, SalError
 
 LAUNCH_TOML = "launch.toml"
@@ -65,7 +66,6 @@ def prepare(base: str | Path, command: str, config: RunConfig, shards: int) -> L
     """Check a new launch against its settings, its dataset and what BASE already holds;
     writes nothing (see `create`). A BASE holding the same launch is fine; another is refused."""
     from sal_cli.data.datasets import load_selection
-    from sal_cli.profiles import tomllib
 
     if shards < 1:
         raise SalError(f"`--shards` must be >= 1, got {shards}")

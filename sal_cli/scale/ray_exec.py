@@ -54,22 +54,12 @@ class RayOptions:
 def run_shard(launch: Launch, index: int, engines: dict) -> Any:
     """Run (or resume) shard `index` in this process, as `sal <command> -p BASE/launch.toml
     --shard i/N -o BASE/shard-i` would, reusing the models in `engines`."""
-    from sal_cli import profiles
-    from sal_cli.cli._run import run_search
+    from sal_cli import profiles, runs
 
     folder = launch.shard_folder(index)
     flags = {"data.shard": (f"{index}/{launch.shards}", "--shard"), "output.dir": (str(folder), "--output-dir")}
     config = profiles.resolve(str(launch.profile), (), flags).config
-    if launch.command == "generate":
-        from sal_cli.search.best_of_n import BestOfN
-
-        strategy, scored = BestOfN([(config.sampling.temperature, config.sampling.n)]), False
-    else:
-        from sal_cli.search import make_strategy
-
-        strategy, scored = make_strategy(config), True
-    return run_search(launch.command, config, folder, strategy, scored=scored, overwrite=False, quiet=True,
-                      engines=engines)
+    return runs.run_command(launch.command, config, overwrite=False, quiet=True, engines=engines)
 
 
 class ShardWorker:

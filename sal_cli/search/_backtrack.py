@@ -8,9 +8,39 @@ threshold, and `search.max_finished_branches` finished branches end the search.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
+from sal_cli.config import SearchConfig
 from sal_cli.search.tree import ANSWER, Expansion, Node, Output
+
+
+@dataclass(frozen=True)
+class BacktrackSettings:
+    """The `[search]` settings the backtracking searches read (documented on `SearchConfig`)."""
+
+    k_tokens: int
+    warmup: bool
+    stop_strings: tuple[str, ...]
+    answer_marker: str
+    max_finished_branches: int
+    tau: float
+    backtrack_agg: str
+    max_steps: int
+    max_backtracks: int
+    backtrack: bool
+    temp_step: float
+    always_expand: bool
+    passing_minimum: int
+    max_total_branches: int
+    keeping_branches: int
+    tau_step: float
+    expansion_factor: int
+    max_branches: int
+
+    @classmethod
+    def from_search(cls, search: SearchConfig) -> BacktrackSettings:
+        values = {f.name: getattr(search, f.name) for f in fields(cls)}
+        return cls(**{**values, "stop_strings": tuple(search.stop_strings)})
 
 
 @dataclass
@@ -43,7 +73,7 @@ def final_score(kid: Node, parent_score: float, how: str) -> float:
     return pass_score(kid, parent_score, how)
 
 
-def chunk(node: Node, n: int, temperature: float, search, first_round: bool) -> Expansion:
+def chunk(node: Node, n: int, temperature: float, search: BacktrackSettings, first_round: bool) -> Expansion:
     """n chunks from `node`; `search.warmup` doubles the first round's k_tokens."""
     tokens = search.k_tokens * (2 if search.warmup and first_round else 1)
     return Expansion(node, n, round(temperature, 6), max_tokens=tokens, stop=tuple(search.stop_strings))
@@ -56,7 +86,7 @@ def finishes(kid: Node, marker: str) -> bool:
     return kid.done
 
 
-def finished_limit(search, n: int) -> int:
+def finished_limit(search: BacktrackSettings, n: int) -> int:
     """`search.max_finished_branches`, or n when it is 0."""
     return search.max_finished_branches or n
 

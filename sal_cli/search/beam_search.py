@@ -19,8 +19,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sal_cli.config import RunConfig
 from sal_cli.data.datasets import Problem
-from sal_cli.search.temperatures import assignment, grouped
+from sal_cli.errors import SalError
+from sal_cli.search.temperatures import assignment, grouped, temperatures_of
 from sal_cli.search.tree import Expansion, Node, Output, best_first, last_round_options
 
 
@@ -30,6 +32,17 @@ class _State:
     completed: list[Node] = field(default_factory=list)
     round: int = 0
     done: bool = False
+
+
+def check_beam_width(config: RunConfig, approach: str) -> None:
+    """Beam search and DVTS split n into n / beam_width pools, so beam_width must divide n."""
+    s, n = config.search, config.sampling.n
+    if n % s.beam_width:
+        divisors = ", ".join(str(d) for d in range(1, n + 1) if n % d == 0)
+        raise SalError(
+            f"`search.beam_width` ({s.beam_width}) must divide `sampling.n` ({n}) for {approach}",
+            hint=f"use beam_width = {divisors}, or change n",
+        )
 
 
 class BeamSearch:
@@ -51,6 +64,13 @@ class BeamSearch:
         self.lookahead = lookahead
         self.filter_duplicates = filter_duplicates
         self.sort_completed = sort_completed
+
+    @classmethod
+    def from_config(cls, config: RunConfig) -> BeamSearch:
+        s, n = config.search, config.sampling.n
+        check_beam_width(config, "beam_search")
+        return cls(n, s.beam_width, s.num_iterations, temperatures_of(config), s.lookahead, s.filter_duplicates,
+                   s.sort_completed, list(s.temperature_ratios))
 
     def start(self, problem: Problem) -> _State:
         return _State()

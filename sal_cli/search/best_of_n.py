@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sal_cli.data.datasets import Problem
-from sal_cli.search.temperatures import interleaved
+from sal_cli.config import RunConfig
+from sal_cli.search.temperatures import interleaved, split_n, temperatures_of
 from sal_cli.search.tree import Expansion, Node, Output
 
 
@@ -23,6 +24,11 @@ class _State:
 class BestOfN:
     def __init__(self, split: list[tuple[float, int]]):
         self.split = [(t, count) for t, count in split if count > 0]
+
+    @classmethod
+    def from_config(cls, config: RunConfig) -> BestOfN:
+        """n split over `search.temperatures` by `search.temperature_ratios`."""
+        return cls(split_n(config.sampling.n, temperatures_of(config), config.search.temperature_ratios))
 
     def start(self, problem: Problem) -> _State:
         return _State(Node())

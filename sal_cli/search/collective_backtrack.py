@@ -20,8 +20,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from sal_cli.config import RunConfig
 from sal_cli.data.datasets import Problem
-from sal_cli.search._backtrack import Branch, chunk, final_score, finished_limit, finishes, output, pass_score
+from sal_cli.search._backtrack import BacktrackSettings, Branch, chunk, final_score, finished_limit, finishes, output, pass_score
 from sal_cli.search.tree import Expansion, Node, Output
 
 
@@ -37,10 +38,14 @@ class _State:
 
 
 class CollectiveBacktrack:
-    def __init__(self, n: int, temperature: float, search):
+    def __init__(self, n: int, temperature: float, settings: BacktrackSettings):
         self.n = n
         self.temperature = temperature
-        self.s = search
+        self.s = settings
+
+    @classmethod
+    def from_config(cls, config: RunConfig) -> CollectiveBacktrack:
+        return cls(config.sampling.n, config.sampling.temperature, BacktrackSettings.from_search(config.search))
 
     def start(self, problem: Problem) -> _State:
         return _State([Branch(Node())])

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sal_cli.config import RunConfig
 from sal_cli.data.datasets import Problem
-from sal_cli.search.temperatures import assignment, grouped
+from sal_cli.search.beam_search import check_beam_width
+from sal_cli.search.temperatures import assignment, grouped, temperatures_of
 from sal_cli.search.tree import ANSWER, Expansion, Node, Output, best_first, last_round_options
 
 @dataclass
@@ -49,6 +51,13 @@ class DVTS:
         self.lookahead = lookahead
         child_temperatures = assignment(temperatures, temperature_ratios or [], beam_width)
         self.groups = [(t, count) for _, t, count in grouped([(0, t) for t in child_temperatures])]
+
+    @classmethod
+    def from_config(cls, config: RunConfig) -> DVTS:
+        s, n = config.search, config.sampling.n
+        check_beam_width(config, "dvts")
+        return cls(n, s.beam_width, s.num_iterations, temperatures_of(config), s.lookahead, s.answer_marker,
+                   list(s.temperature_ratios))
 
     def start(self, problem: Problem) -> _State:
         return _State([_Subtree(Node()) for _ in range(self.subtrees)])

@@ -37,6 +37,35 @@ class RoundStats:
     prm_seconds: float = 0.0
 
 
+@dataclass(frozen=True)
+class EngineSettings:
+    """What the loop reads from a run's settings (see `config.py` for each field)."""
+
+    n: int  # sampling.n: the budget, for the output's voting columns
+    batch_size: int  # generator.batch_size: problems in flight
+    system_prompt: str
+    top_p: float
+    seed: int
+    max_tokens: int  # sampling.max_tokens: per solution, or per step with `max_tokens_per_step`
+    max_tokens_per_step: bool
+    step_delimiter: str
+    stop_strings: tuple[str, ...]
+    whitespace_step_ends: bool
+    score_trailing_empty_step: bool
+    agg_strategy: str
+
+    @classmethod
+    def from_config(cls, config: RunConfig) -> EngineSettings:
+        g, s, search, v = config.generator, config.sampling, config.search, config.verifier
+        return cls(
+            n=s.n, batch_size=g.batch_size, system_prompt=g.system_prompt, top_p=s.top_p, seed=s.seed,
+            max_tokens=s.max_tokens, max_tokens_per_step=search.max_tokens_per_step,
+            step_delimiter=search.step_delimiter, stop_strings=tuple(search.stop_strings),
+            whitespace_step_ends=search.whitespace_step_ends, score_trailing_empty_step=v.score_trailing_empty_step,
+            agg_strategy=v.agg_strategy,
+        )
+
+
 @dataclass
 class _Slot:
     problem: Problem
@@ -64,23 +93,23 @@ class Engine:
         strategy: Strategy,
         generator: Generator,
         prm: PRM | None,
-        config: RunConfig,
+        settings: EngineSettings,
         on_round: Callable[[RoundStats], None] | None = None,
     ):
         self.strategy = strategy
         self.generator = generator
         self.prm = prm
-        self.config = config
+        self.settings = settings
         self.on_round = on_round
-        self.delimiter = config.search.step_delimiter
-        self.trailing_empty = config.verifier.score_trailing_empty_step
-        self.max_model_len = getattr(generator, "max_model_len", 0) or 1 << 30
+        self.delimiter = settings.step_delimiter
+        self.trailing_empty = settings.score_trailing_empty_step
+        self.max_model_len = generator.max_model_len or 1 << 30
 
     def solve(self, problems: Iterable[Problem]) -> Iterator[tuple[Problem, Output]]:
         """Yields each problem with its output as soon as its search ends."""
         pending = iter(problems)
         active: list[_Slot] = []
-        capacity = self.config.generator.batch_size
+        capacity = self.settings.batch_size
         rounds = 0
         while True:
             still: list[_Slot] = []
@@ -106,8 +135,7 @@ class Engine:
             rounds += 1
 
     def _start(self, problem: Problem) -> _Slot:
-        g = self.config.generator
-        prompt = self.generator.format_prompt(problem.problem, g.system_prompt)
+        prompt = self.generator.format_prompt(problem.problem, self.settings.system_prompt)
         return _Slot(problem, self.strategy.start(problem), self.generator.encode(prompt))
 
     def _final(self, slot: _Slot) -> Output:
@@ -138,11 +166,11 @@ class Engine:
         """Tokens `node` may still add: the solution budget (or, with
         `search.max_tokens_per_step`, the step budget), and the model's context."""
         room = self.max_model_len - len(slot.prompt_ids) - node.tokens
-        used = 0 if self.config.search.max_tokens_per_step else node.tokens
-        return min(self.config.sampling.max_tokens - used, room)
+        used = 0 if self.settings.max_tokens_per_step else node.tokens
+        return min(self.settings.max_tokens - used, room)
 
     def _spec(self, slot: _Slot, j: int, exp: Expansion) -> SamplingSpec:
-        s = self.config.sampling
+        s = self.settings
         budget = self._budget(slot, exp.node)
         return SamplingSpec(
             n=exp.n,
@@ -183,7 +211,7 @@ class Engine:
             return EOS
         if self._budget(slot, kid) <= 0 or (ext.finish_reason == "length" and not chunked):
             return LENGTH
-        if not (ext.text.strip() if self.config.search.whitespace_step_ends else ext.text):
+        if not (ext.text.strip() if self.settings.whitespace_step_ends else ext.text):
             return EMPTY
         return None
 
@@ -228,7 +256,7 @@ class Engine:
         steps = [self._steps(text + extra.get(id(kid), "")) for _, kid, text in kids]
         before = self.prm.tokens
         scores = self.prm.score([slot.problem.problem for slot, _, _ in kids], steps)
-        agg = self.config.verifier.agg_strategy
+        agg = self.settings.agg_strategy
         for (_, kid, text), full in zip(kids, scores):
             kid.scores = list(full[: len(self._steps(text))])
             kid.value = aggregate(full, agg)

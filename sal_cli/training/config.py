@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sal_cli.config import Schema, _check
+from sal_cli.config import Schema, check
 
 PRECISIONS = ("auto", "bf16", "fp16", "fp32")
 SAVE_DTYPES = ("bfloat16", "float16", "float32")
@@ -31,7 +31,7 @@ class TrainModelConfig:
     trust_remote_code: bool = False
 
     def __post_init__(self) -> None:
-        _check(bool(self.base.strip()), "base", "must not be empty")
+        check(bool(self.base.strip()), "base", "must not be empty")
 
 
 @dataclass
@@ -56,9 +56,9 @@ class TrainDataConfig:
     num_proc: int = 1
 
     def __post_init__(self) -> None:
-        _check(bool(self.dataset.strip()), "dataset", "must not be empty")
-        _check(self.num_samples == -1 or self.num_samples >= 1, "num_samples", "must be >= 1 or -1")
-        _check(self.num_proc >= 1, "num_proc", "must be >= 1")
+        check(bool(self.dataset.strip()), "dataset", "must not be empty")
+        check(self.num_samples == -1 or self.num_samples >= 1, "num_samples", "must be >= 1 or -1")
+        check(self.num_proc >= 1, "num_proc", "must be >= 1")
 
 
 @dataclass
@@ -109,22 +109,22 @@ class TrainConfig:
     seed: int = 42
 
     def __post_init__(self) -> None:
-        _check(self.step_separator != "", "step_separator", "must not be empty")
-        _check(self.max_length >= 0, "max_length", "must be >= 0 (0 = no limit)")
-        _check(self.max_completion_length >= 0, "max_completion_length", "must be >= 0 (0 = no limit)")
-        _check(self.learning_rate > 0, "learning_rate", "must be > 0")
-        _check(self.epochs > 0, "epochs", "must be > 0")
-        _check(self.max_steps == -1 or self.max_steps >= 1, "max_steps", "must be >= 1 or -1")
-        _check(self.batch_size >= 1, "batch_size", "must be >= 1")
-        _check(self.eval_batch_size >= 1, "eval_batch_size", "must be >= 1")
-        _check(self.gradient_accumulation_steps >= 1, "gradient_accumulation_steps", "must be >= 1")
-        _check(self.warmup_steps >= 0, "warmup_steps", "must be >= 0")
-        _check(self.lr_scheduler in SCHEDULERS, "lr_scheduler", f"must be one of {', '.join(SCHEDULERS)}")
-        _check(self.weight_decay >= 0, "weight_decay", "must be >= 0")
-        _check(self.precision in PRECISIONS, "precision", f"must be one of {', '.join(PRECISIONS)}")
-        _check(self.logging_steps >= 1, "logging_steps", "must be >= 1")
-        _check(self.eval_steps >= 0, "eval_steps", "must be >= 0 (0 = once per epoch)")
-        _check(self.seed >= 0, "seed", "must be >= 0")
+        check(self.step_separator != "", "step_separator", "must not be empty")
+        check(self.max_length >= 0, "max_length", "must be >= 0 (0 = no limit)")
+        check(self.max_completion_length >= 0, "max_completion_length", "must be >= 0 (0 = no limit)")
+        check(self.learning_rate > 0, "learning_rate", "must be > 0")
+        check(self.epochs > 0, "epochs", "must be > 0")
+        check(self.max_steps == -1 or self.max_steps >= 1, "max_steps", "must be >= 1 or -1")
+        check(self.batch_size >= 1, "batch_size", "must be >= 1")
+        check(self.eval_batch_size >= 1, "eval_batch_size", "must be >= 1")
+        check(self.gradient_accumulation_steps >= 1, "gradient_accumulation_steps", "must be >= 1")
+        check(self.warmup_steps >= 0, "warmup_steps", "must be >= 0")
+        check(self.lr_scheduler in SCHEDULERS, "lr_scheduler", f"must be one of {', '.join(SCHEDULERS)}")
+        check(self.weight_decay >= 0, "weight_decay", "must be >= 0")
+        check(self.precision in PRECISIONS, "precision", f"must be one of {', '.join(PRECISIONS)}")
+        check(self.logging_steps >= 1, "logging_steps", "must be >= 1")
+        check(self.eval_steps >= 0, "eval_steps", "must be >= 0 (0 = once per epoch)")
+        check(self.seed >= 0, "seed", "must be >= 0")
 
 
 @dataclass
@@ -146,9 +146,9 @@ class TrainLoraConfig:
     target_modules: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        _check(self.r >= 1, "r", "must be >= 1")
-        _check(self.alpha >= 1, "alpha", "must be >= 1")
-        _check(0 <= self.dropout < 1, "dropout", "must be in [0, 1)")
+        check(self.r >= 1, "r", "must be >= 1")
+        check(self.alpha >= 1, "alpha", "must be >= 1")
+        check(0 <= self.dropout < 1, "dropout", "must be in [0, 1)")
 
 
 @dataclass
@@ -178,10 +178,10 @@ class TrainOutputConfig:
     hub_private: bool = True
 
     def __post_init__(self) -> None:
-        _check(self.save_steps >= 1, "save_steps", "must be >= 1")
-        _check(self.save_total_limit >= 0, "save_total_limit", "must be >= 0 (0 = keep all)")
-        _check(self.dtype in SAVE_DTYPES, "dtype", f"must be one of {', '.join(SAVE_DTYPES)}")
-        _check(
+        check(self.save_steps >= 1, "save_steps", "must be >= 1")
+        check(self.save_total_limit >= 0, "save_total_limit", "must be >= 0 (0 = keep all)")
+        check(self.dtype in SAVE_DTYPES, "dtype", f"must be one of {', '.join(SAVE_DTYPES)}")
+        check(
             not self.push_to_hub or self.hub_model_id.count("/") == 1,
             "hub_model_id",
             "must look like `owner/name` when `push_to_hub` is on",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sal_cli.data.datasets import LOCAL_SUFFIXES, _read_hub, read_local
+from sal_cli.data.datasets import LOCAL_SUFFIXES, read_hub, read_local
 from sal_cli.errors import SalError
 
 BUNDLED_DIR = Path(__file__).resolve().parent.parent / "data" / "training"
@@ -36,7 +36,7 @@ def read_rows(name: str, split: str, bundled: dict[str, Path]) -> list[dict[str,
         return read_local(path)
     if name.count("/") == 1 and not name.startswith((".", "/")):
         try:
-            return _read_hub(name, split)
+            return read_hub(name, split)
         except SalError as exc:
             raise SalError(exc.message, hint=hint) from None
     raise SalError(f"unknown dataset `{name}`", hint=hint)

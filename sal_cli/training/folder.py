@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sal_cli.data.store import run_dir, toml_dumps, write_atomic
+from sal_cli.data.store import run_dir
+from sal_cli.files import toml_dumps, tomllib, write_atomic
 from sal_cli.errors import SalError
 from sal_cli.training.config import TrainPRMConfig
 
@@ -85,8 +86,6 @@ def write_summary(folder: Path, summary: dict[str, Any]) -> None:
 
 
 def _refuse_other_settings(folder: Path, settings: dict[str, dict[str, Any]]) -> None:
-    from sal_cli.profiles import tomllib
-
     try:
         previous = tomllib.loads((folder / TRAIN_TOML).read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError):

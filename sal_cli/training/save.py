@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sal_cli import __version__
-from sal_cli.data.store import write_atomic
+from sal_cli.files import write_atomic
 from sal_cli.errors import RunFailure, SalError
 from sal_cli.training.config import TrainPRMConfig
 from sal_cli.training.folder import CHECKPOINTS, PRM_CARD

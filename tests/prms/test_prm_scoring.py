@@ -9,7 +9,7 @@ from transformers import AutoModelForTokenClassification
 
 from sal_cli.errors import SalError
 from sal_cli.prms import load_prm
-from sal_cli.prms._scoring import _similar_lengths
+from sal_cli.prms._torch_scoring import _similar_lengths
 
 FOLDERS = {
     "math-shepherd": "shepherd_dir",

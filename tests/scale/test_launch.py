@@ -12,8 +12,7 @@ import pytest
 
 from sal_cli import profiles
 from sal_cli.errors import SalError
-from sal_cli.data.store import toml_dumps
-from sal_cli.profiles import tomllib
+from sal_cli.files import toml_dumps, tomllib
 from sal_cli.scale import slurm
 
 NEW = ["launch", "slurm", "--shards", "3", "-o", "exp", "--num-samples", "6", "-n", "2", "-q"]

@@ -10,7 +10,7 @@ from sal_cli.config import GeneratorConfig, RunConfig, SamplingConfig, SearchCon
 from sal_cli.data.datasets import Problem
 from sal_cli.search import make_strategy
 from sal_cli.search.beam_search import BeamSearch, _State
-from sal_cli.search.engine import Engine
+from sal_cli.search.engine import Engine, EngineSettings
 from sal_cli.search.temperatures import split_n
 from sal_cli.search.tree import ANSWER, EOS, LENGTH, Node
 
@@ -26,7 +26,7 @@ def config(n=4, temperature=0.8, max_tokens=1000, batch_size=8, agg="last", **se
 
 def run(cfg, script, scores, problems=("P",), default_score=0.5):
     gen, prm = ScriptedGenerator(script), ScriptedPRM(scores, default_score)
-    engine = Engine(make_strategy(cfg), gen, prm, cfg)
+    engine = Engine(make_strategy(cfg), gen, prm, EngineSettings.from_config(cfg))
     outputs = list(engine.solve([Problem(i, text, None, {}) for i, text in enumerate(problems)]))
     return outputs, gen, prm
 
@@ -245,3 +245,12 @@ def test_score_trailing_empty_step_sends_and_counts_the_seeds_empty_last_step():
     assert prm.calls[0] == [("P", ["a", ""])]  # `"a\n\n".split("\n\n")`, as the seed's RLHFlow scoring
     assert prm.calls[1] == [("P", ["a", "b"])]
     assert out.nodes[0].scores == [0.9, 0.7]
+
+
+@pytest.mark.parametrize("approach", ["best_of_n", "beam_search", "dvts", "collective_backtrack", "independent_backtrack"])
+def test_every_registered_strategy_builds_from_the_settings(approach):
+    from sal_cli.registry import STRATEGIES
+
+    strategy = make_strategy(config(n=4, approach=approach, beam_width=2))
+    assert type(strategy).__name__ == STRATEGIES[approach].split(":")[1]
+    assert all(callable(getattr(strategy, m)) for m in ("start", "select", "update", "final"))
