@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-from sal_cli.config import SearchConfig
+from sal_cli.config import RunConfig, SearchConfig
 from sal_cli.search.tree import ANSWER, Expansion, Node, Output
 
 
@@ -41,6 +41,19 @@ class BacktrackSettings:
     def from_search(cls, search: SearchConfig) -> BacktrackSettings:
         values = {f.name: getattr(search, f.name) for f in fields(cls)}
         return cls(**{**values, "stop_strings": tuple(search.stop_strings)})
+
+
+class BacktrackSearch:
+    """Base of both searches: the budget, the base temperature and the frozen settings."""
+
+    def __init__(self, n: int, temperature: float, settings: BacktrackSettings):
+        self.n = n
+        self.temperature = temperature
+        self.s = settings
+
+    @classmethod
+    def from_config(cls, config: RunConfig):
+        return cls(config.sampling.n, config.sampling.temperature, BacktrackSettings.from_search(config.search))
 
 
 @dataclass

@@ -16,9 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sal_cli.config import RunConfig
 from sal_cli.data.datasets import Problem
-from sal_cli.search._backtrack import BacktrackSettings, Branch, chunk, final_score, finished_limit, finishes, output, pass_score
+from sal_cli.search._backtrack import BacktrackSearch, Branch, chunk, final_score, finished_limit, finishes, output, pass_score
 from sal_cli.search.tree import Expansion, Node, Output
 
 
@@ -30,16 +29,7 @@ class _State:
     stats: dict[str, int] = field(default_factory=lambda: {"steps": 0, "retries": 0, "backtracks": 0, "jumps": 0})
 
 
-class IndependentBacktrack:
-    def __init__(self, n: int, temperature: float, settings: BacktrackSettings):
-        self.n = n
-        self.temperature = temperature
-        self.s = settings
-
-    @classmethod
-    def from_config(cls, config: RunConfig) -> IndependentBacktrack:
-        return cls(config.sampling.n, config.sampling.temperature, BacktrackSettings.from_search(config.search))
-
+class IndependentBacktrack(BacktrackSearch):
     def start(self, problem: Problem) -> _State:
         return _State([Branch(Node())])
 
