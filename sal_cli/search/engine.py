@@ -49,7 +49,6 @@ class EngineSettings:
     max_tokens: int  # sampling.max_tokens: per solution, or per step with `max_tokens_per_step`
     max_tokens_per_step: bool
     step_delimiter: str
-    stop_strings: tuple[str, ...]
     whitespace_step_ends: bool
     score_trailing_empty_step: bool
     agg_strategy: str
@@ -60,7 +59,7 @@ class EngineSettings:
         return cls(
             n=s.n, batch_size=g.batch_size, system_prompt=g.system_prompt, top_p=s.top_p, seed=s.seed,
             max_tokens=s.max_tokens, max_tokens_per_step=search.max_tokens_per_step,
-            step_delimiter=search.step_delimiter, stop_strings=tuple(search.stop_strings),
+            step_delimiter=search.step_delimiter,
             whitespace_step_ends=search.whitespace_step_ends, score_trailing_empty_step=v.score_trailing_empty_step,
             agg_strategy=v.agg_strategy,
         )
