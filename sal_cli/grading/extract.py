@@ -28,6 +28,7 @@ never win a vote or match an empty reference.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from sal_cli.grading.library import math_verify, timeout
@@ -167,13 +168,18 @@ def _math_verify_answer(text: str) -> str | None:
     on the whole of a rambling completion it returns any number the text mentions (a real
     SmolLM2 completion that never answers gives the `15` of "the 15-liter pineapple drink").
     """
-    mv = math_verify()
-    anchored = (mv.LatexExtractionConfig(try_extract_without_anchor=False),
-                mv.ExprExtractionConfig(try_extract_without_anchor=False))
-    found = mv.parse(text, anchored, parsing_timeout=timeout())
+    found = math_verify().parse(text, _anchored_configs(), parsing_timeout=timeout())
     if not found:
-        found = mv.parse(_PARAGRAPH.split(text.strip())[-1], parsing_timeout=timeout())
+        found = math_verify().parse(_PARAGRAPH.split(text.strip())[-1], parsing_timeout=timeout())
     return _clean(found[-1]) if found and isinstance(found[-1], str) else None
+
+
+@lru_cache(maxsize=1)
+def _anchored_configs() -> tuple:
+    """math-verify's LaTeX and expression extraction, anchored rules only (built once)."""
+    mv = math_verify()
+    return (mv.LatexExtractionConfig(try_extract_without_anchor=False),
+            mv.ExprExtractionConfig(try_extract_without_anchor=False))
 
 
 def _phrase_word(text: str) -> str | None:
